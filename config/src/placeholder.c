@@ -1,0 +1,1 @@
+int cm_config_placeholder_(void);

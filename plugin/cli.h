@@ -1,0 +1,58 @@
+/* cli.h - what every `chaosmask` subcommand shares: the exit codes scripts rely on, the
+ * global options (--config, --keyring, -v/-d/--log-level) and the one error-reporting path. */
+#ifndef CHAOSMASK_PLUGIN_CLI_H
+#define CHAOSMASK_PLUGIN_CLI_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Exit codes: documented in `chaosmask --help` and README.md; never renumber. */
+enum {
+    CM_EXIT_OK = 0,        /* success (also: object already encrypted, nothing to do) */
+    CM_EXIT_FAIL = 1,      /* a check failed: self-test mismatch, round trip not exact, verify failed */
+    CM_EXIT_USAGE = 2,     /* bad command line */
+    CM_EXIT_CONFIG = 3,    /* configuration or key ring error (missing key, bad mode, syntax) */
+    CM_EXIT_INPUT = 4,     /* input refused: not DICOM, truncated, bad geometry, unsupported layout */
+    CM_EXIT_AUTH = 5,      /* authentication failed: wrong key or changed data */
+    CM_EXIT_IO = 6,        /* could not write the output (nothing half-written is left) */
+    CM_EXIT_INTERNAL = 7   /* out of memory or a library failure */
+};
+
+enum { CM_LOG_ERROR = 0, CM_LOG_WARN = 1, CM_LOG_INFO = 2, CM_LOG_DEBUG = 3 };
+
+typedef struct cm_cli {
+    const char *command;      /* subcommand name, for messages */
+    const char *config_path;  /* --config FILE, or NULL: /etc/chaosmask/chaosmask.ini if present, else the embedded default */
+    const char *keyring_dir;  /* --keyring DIR, or NULL: the config's [keyring] dir */
+    int log_level;            /* CM_LOG_..., -v = info, -d = debug, default warn */
+} cm_cli;
+
+typedef int (*cm_command_fn)(cm_cli *cli, int argc, char **argv);
+
+/* "chaosmask COMMAND: message\n" on stderr. */
+void cm_cli_error(const cm_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Printed only when cli->log_level >= level. */
+void cm_cli_log(const cm_cli *cli, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+struct cm_config;
+struct cm_keyring;
+/* Loads the configuration the global options select; prints the error and returns
+ * CM_EXIT_CONFIG on failure, else 0. */
+int cm_cli_load_config(const cm_cli *cli, struct cm_config *cfg);
+/* Opens the key ring (--keyring or the config's) ; prints and returns CM_EXIT_CONFIG on failure. */
+int cm_cli_open_keyring(const cm_cli *cli, const struct cm_config *cfg, struct cm_keyring *kr);
+/* Loads key `id` (NULL = the active key) into key and its id into id_out (CM_KEYID_MAX bytes). */
+int cm_cli_load_key(const cm_cli *cli, const struct cm_keyring *kr, const char *id, uint8_t key[32], char *id_out);
+
+/* Parses a non-negative size with an optional K/M/G (binary) suffix; 0 on success. */
+int cm_cli_parse_size(const char *text, uint64_t *out);
+/* Decodes exactly len bytes of hex; 0 on success. */
+int cm_cli_parse_hex(const char *text, uint8_t *out, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
