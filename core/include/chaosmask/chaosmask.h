@@ -10,7 +10,7 @@
  *
  * Per segment (profiles "lorenz" and "lorenz-chacha20"):
  *   1. c = (p + k + G) mod 2^B word by word, k from the Lorenz keystream, G from the
- *      forward nonlinear chaining of the previous 256-byte block;
+ *      forward nonlinear chaining of the previous 512-byte block;
  *   2. a backward nonlinear chaining pass, so one changed word changes the whole segment;
  *   3. ("lorenz-chacha20" only) XOR with a ChaCha20 keystream;
  *   4. a Poly1305 segment tag over the result.
@@ -86,8 +86,8 @@ typedef struct cm_object {
     uint8_t tag_key[32];       /* HMAC-SHA256 key of the object tag */
     uint8_t cipher_key[32];    /* ChaCha20 or AES-256 key */
     uint8_t cipher_iv[12];     /* per-object IV base for ChaCha20 / GCM */
-    uint8_t chain_key_fwd[256];
-    uint8_t chain_key_bwd[256];
+    uint8_t chain_key_fwd[512];
+    uint8_t chain_key_bwd[512];
     double sigma, rho, beta;   /* Lorenz parameters (chaotic range) */
     double eta[3];             /* masking weights of the signal sum eta_k z_k */
     uint32_t preamble_steps;   /* synchronisation preamble before the first keystream word */

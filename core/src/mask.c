@@ -1,0 +1,485 @@
+/* mask.c - one segment: lossless masking with forward and backward nonlinear chaining,
+ * the ChaCha20 layer, the AES-256-GCM profile, segment tags and the object tag.
+ *
+ * Segment layout: 512-byte blocks; the last block (1..512 bytes) may be partial.
+ *   forward, block j < last:  c_j = p_j + k_j + g(c_{j-1}, Kf)          (word-wise mod 2^B)
+ *   forward, last block:      c[i] = p[i] + k[i] + G[i] + m(c[i-1], kf)  (word chain)
+ *   backward, last block:     d[i] = c[i] + m(d[i+1], kb)                 (descending)
+ *   backward, block j < last: d_j = c_j + g(d_{j+1}, Kb)                 (descending)
+ * g mixes a whole block (every output word depends on every input word), m mixes one word.
+ * A change anywhere therefore reaches every word: forward carries it to the end of the
+ * segment, the last block's chains spread it over that block, backward carries it to the
+ * start.  Decryption undoes both passes in one ascending sweep. */
+#include <openssl/evp.h>
+
+#include "internal.h"
+
+#define KS_CHUNK_BLOCKS 8u /* keystream generated 4 KiB at a time */
+
+/* g: a keyed block mix.  t, the sum of all (word ^ key), reaches every output word. */
+static inline __attribute__((always_inline)) void chain_mix(uint8_t G[CM_BLOCKBYTES],
+                                                            const uint8_t prev[CM_BLOCKBYTES],
+                                                            const uint8_t key[CM_BLOCKBYTES])
+{
+    uint32_t t = 0;
+    for (unsigned i = 0; i < CM_BLOCKBYTES; i += 4) {
+        uint32_t v, k;
+        memcpy(&v, prev + i, 4);
+        memcpy(&k, key + i, 4);
+        t += v ^ k;
+    }
+    for (unsigned i = 0; i < CM_BLOCKBYTES; i += 4) {
+        uint32_t v, k;
+        memcpy(&v, prev + i, 4);
+        memcpy(&k, key + i, 4);
+        v = cm_fmix32((v ^ k) ^ t);
+        memcpy(G + i, &v, 4);
+    }
+}
+
+/* m: the word-level mix of the last block's chains, reduced to the word width. */
+static inline __attribute__((always_inline)) uint64_t word_mix(uint64_t prev, uint32_t key, unsigned word_bytes)
+{
+    if (word_bytes == 8)
+        return cm_fmix64(prev ^ ((uint64_t)key << 32 | key));
+    return cm_fmix32((uint32_t)prev ^ key);
+}
+
+static uint64_t load_word(const uint8_t *p, unsigned w)
+{
+    uint64_t v = 0;
+    memcpy(&v, p, w);
+    return v;
+}
+
+static void store_word(uint8_t *p, uint64_t v, unsigned w) { memcpy(p, &v, w); }
+
+static uint64_t word_mask(unsigned w) { return w == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * w)) - 1; }
+
+/* dst = a + b + c, or a - b - c, word-wise modulo 2^(8w), over one full block; element-wise
+ * memcpy loads and stores so any alignment works and the compiler emits vector moves. */
+#define BLOCK_ARITH(T, OP)                                                                \
+    for (unsigned i = 0; i < CM_BLOCKBYTES; i += sizeof(T)) {                             \
+        T va, vb, vc;                                                                     \
+        memcpy(&va, a + i, sizeof(T));                                                    \
+        memcpy(&vb, b + i, sizeof(T));                                                    \
+        memcpy(&vc, c + i, sizeof(T));                                                    \
+        va = (T)(va OP vb OP vc);                                                         \
+        memcpy(dst + i, &va, sizeof(T));                                                  \
+    }
+
+static inline __attribute__((always_inline)) void block_add(uint8_t *dst, const uint8_t *a,
+                                                            const uint8_t *b, const uint8_t *c, unsigned w)
+{
+    switch (w) {
+    case 1: BLOCK_ARITH(uint8_t, +); break;
+    case 2: BLOCK_ARITH(uint16_t, +); break;
+    case 4: BLOCK_ARITH(uint32_t, +); break;
+    default: BLOCK_ARITH(uint64_t, +); break;
+    }
+}
+
+static inline __attribute__((always_inline)) void block_sub(uint8_t *dst, const uint8_t *a,
+                                                            const uint8_t *b, const uint8_t *c, unsigned w)
+{
+    switch (w) {
+    case 1: BLOCK_ARITH(uint8_t, -); break;
+    case 2: BLOCK_ARITH(uint16_t, -); break;
+    case 4: BLOCK_ARITH(uint32_t, -); break;
+    default: BLOCK_ARITH(uint64_t, -); break;
+    }
+}
+
+static const uint8_t ZERO_BLOCK[CM_BLOCKBYTES];
+
+/* Keystream blocks handed out one at a time from a 4 KiB buffer. */
+typedef struct keystream_cursor {
+    lorenz_lanes lanes;
+    uint8_t buf[KS_CHUNK_BLOCKS * CM_BLOCKBYTES];
+    size_t remaining_blocks; /* blocks of the segment not yet generated */
+    unsigned next, filled;
+} keystream_cursor;
+
+static inline __attribute__((always_inline)) const uint8_t *keystream_next(keystream_cursor *ks)
+{
+    if (ks->next == ks->filled) {
+        size_t n = ks->remaining_blocks < KS_CHUNK_BLOCKS ? ks->remaining_blocks : KS_CHUNK_BLOCKS;
+        lorenz_keystream_blocks(&ks->lanes, ks->buf, n);
+        ks->remaining_blocks -= n;
+        ks->filled = (unsigned)n;
+        ks->next = 0;
+    }
+    return ks->buf + CM_BLOCKBYTES * ks->next++;
+}
+
+CM_HOT static void mask_segment(const cm_object *obj, const segment_material *sm, unsigned w,
+                         uint8_t *out, const uint8_t *in, size_t len)
+{
+    const size_t nblk = (len + CM_BLOCKBYTES - 1) / CM_BLOCKBYTES;
+    if (nblk == 0)
+        return;
+    keystream_cursor ks = {.lanes = sm->lanes, .remaining_blocks = nblk};
+    uint8_t G[CM_BLOCKBYTES];
+    const uint8_t *prev = ZERO_BLOCK;
+    for (size_t j = 0; j + 1 < nblk; j++) {
+        chain_mix(G, prev, obj->chain_key_fwd);
+        block_add(out + CM_BLOCKBYTES * j, in + CM_BLOCKBYTES * j, keystream_next(&ks), G, w);
+        prev = out + CM_BLOCKBYTES * j;
+    }
+    /* Last block: word chain forward, then backward. */
+    const size_t base = CM_BLOCKBYTES * (nblk - 1), r = len - base, m = r / w;
+    const uint64_t mask = word_mask(w);
+    chain_mix(G, prev, obj->chain_key_fwd);
+    const uint8_t *k = keystream_next(&ks);
+    uint64_t acc = 0;
+    for (size_t i = 0; i < m; i++) {
+        uint64_t c = (load_word(in + base + i * w, w) + load_word(k + i * w, w) +
+                      load_word(G + i * w, w) + word_mix(acc, sm->word_chain_key, w)) & mask;
+        store_word(out + base + i * w, c, w);
+        acc = c;
+    }
+    acc = 0;
+    for (size_t i = m; i-- > 0;) {
+        uint64_t d = (load_word(out + base + i * w, w) + word_mix(acc, sm->word_chain_key_bwd, w)) & mask;
+        store_word(out + base + i * w, d, w);
+        acc = d;
+    }
+    /* Backward over the full blocks. */
+    uint8_t padded[CM_BLOCKBYTES];
+    const uint8_t *next = out + base;
+    if (r < CM_BLOCKBYTES) {
+        memset(padded, 0, sizeof padded);
+        memcpy(padded, out + base, r);
+        next = padded;
+    }
+    for (size_t j = nblk - 1; j-- > 0;) {
+        chain_mix(G, next, obj->chain_key_bwd);
+        block_add(out + CM_BLOCKBYTES * j, out + CM_BLOCKBYTES * j, G, ZERO_BLOCK, w);
+        next = out + CM_BLOCKBYTES * j;
+    }
+    cm_memzero(&ks, sizeof ks);
+    cm_memzero(G, sizeof G);
+}
+
+/* Inverse of mask_segment in one ascending sweep; in and out may be the same buffer. */
+CM_HOT static void unmask_segment(const cm_object *obj, const segment_material *sm, unsigned w,
+                           uint8_t *out, const uint8_t *in, size_t len)
+{
+    const size_t nblk = (len + CM_BLOCKBYTES - 1) / CM_BLOCKBYTES;
+    if (nblk == 0)
+        return;
+    keystream_cursor ks = {.lanes = sm->lanes, .remaining_blocks = nblk};
+    const size_t base = CM_BLOCKBYTES * (nblk - 1), r = len - base, m = r / w;
+    uint8_t G[CM_BLOCKBYTES], cprev[CM_BLOCKBYTES], ccur[CM_BLOCKBYTES], padded[CM_BLOCKBYTES];
+    memset(cprev, 0, sizeof cprev);
+    for (size_t j = 0; j + 1 < nblk; j++) {
+        const uint8_t *next = in + CM_BLOCKBYTES * (j + 1);
+        if (j + 2 == nblk && r < CM_BLOCKBYTES) {
+            memset(padded, 0, sizeof padded);
+            memcpy(padded, next, r);
+            next = padded;
+        }
+        chain_mix(G, next, obj->chain_key_bwd);
+        block_sub(ccur, in + CM_BLOCKBYTES * j, G, ZERO_BLOCK, w);
+        chain_mix(G, cprev, obj->chain_key_fwd);
+        block_sub(out + CM_BLOCKBYTES * j, ccur, keystream_next(&ks), G, w);
+        memcpy(cprev, ccur, sizeof cprev);
+    }
+    const uint64_t mask = word_mask(w);
+    chain_mix(G, cprev, obj->chain_key_fwd);
+    const uint8_t *k = keystream_next(&ks);
+    uint64_t cprev_word = 0;
+    for (size_t i = 0; i < m; i++) {
+        uint64_t d_next = i + 1 < m ? load_word(in + base + (i + 1) * w, w) : 0;
+        uint64_t c = (load_word(in + base + i * w, w) - word_mix(d_next, sm->word_chain_key_bwd, w)) & mask;
+        uint64_t p = (c - load_word(k + i * w, w) - load_word(G + i * w, w) -
+                      word_mix(cprev_word, sm->word_chain_key, w)) & mask;
+        store_word(out + base + i * w, p, w);
+        cprev_word = c;
+    }
+    cm_memzero(&ks, sizeof ks);
+    cm_memzero(ccur, sizeof ccur);
+    cm_memzero(cprev, sizeof cprev);
+    cm_memzero(G, sizeof G);
+}
+
+/* ---- OpenSSL layers ---- */
+
+static void segment_iv(const cm_object *obj, uint32_t segment_index, uint8_t iv[12])
+{
+    memcpy(iv, obj->cipher_iv, 12);
+    uint8_t idx[4];
+    cm_store_le32(idx, segment_index);
+    for (int i = 0; i < 4; i++)
+        iv[i] ^= idx[i];
+}
+
+/* EVP update over a buffer larger than INT_MAX, in place or not. */
+static int evp_update_all(EVP_CIPHER_CTX *ctx, uint8_t *out, const uint8_t *in, size_t len)
+{
+    while (len > 0) {
+        int chunk = len > (1u << 30) ? (1 << 30) : (int)len, outl = 0;
+        if (EVP_CipherUpdate(ctx, out, &outl, in, chunk) != 1 || outl != chunk)
+            return CM_ECRYPTO;
+        out += chunk;
+        in += chunk;
+        len -= (size_t)chunk;
+    }
+    return CM_OK;
+}
+
+/* XOR with ChaCha20(cipher_key, counter 0, nonce = segment IV): its own inverse. */
+static int chacha20_layer(const cm_object *obj, uint32_t segment_index, uint8_t *out,
+                          const uint8_t *in, size_t len)
+{
+    uint8_t iv[16] = {0};
+    segment_iv(obj, segment_index, iv + 4);
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL)
+        return CM_ENOMEM;
+    int rc = EVP_EncryptInit_ex(ctx, EVP_chacha20(), NULL, obj->cipher_key, iv) == 1
+                 ? evp_update_all(ctx, out, in, len)
+                 : CM_ECRYPTO;
+    EVP_CIPHER_CTX_free(ctx);
+    return rc;
+}
+
+static int poly1305_tag(const uint8_t key[32], const uint8_t *data, size_t len, uint8_t tag[CM_SEGTAGBYTES])
+{
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "POLY1305", NULL);
+    if (mac == NULL)
+        return CM_ECRYPTO;
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);
+    if (ctx == NULL)
+        return CM_ENOMEM;
+    uint8_t lenbuf[8];
+    cm_store_le64(lenbuf, (uint64_t)len);
+    size_t outl = 0;
+    int ok = EVP_MAC_init(ctx, key, 32, NULL) == 1 && (len == 0 || EVP_MAC_update(ctx, data, len) == 1) &&
+             EVP_MAC_update(ctx, lenbuf, sizeof lenbuf) == 1 &&
+             EVP_MAC_final(ctx, tag, &outl, CM_SEGTAGBYTES) == 1 && outl == CM_SEGTAGBYTES;
+    EVP_MAC_CTX_free(ctx);
+    return ok ? CM_OK : CM_ECRYPTO;
+}
+
+/* AES-256-GCM over one segment.  enc: 1 encrypt (writes tag), 0 decrypt (checks tag). */
+static int gcm_segment(const cm_object *obj, uint32_t segment_index, int enc, uint8_t *out,
+                       const uint8_t *in, size_t len, uint8_t tag[CM_SEGTAGBYTES])
+{
+    uint8_t iv[12];
+    segment_iv(obj, segment_index, iv);
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL)
+        return CM_ENOMEM;
+    int rc = CM_ECRYPTO, outl = 0;
+    if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, obj->cipher_key, iv, enc) != 1)
+        goto done;
+    if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, CM_SEGTAGBYTES, tag) != 1)
+        goto done;
+    if ((rc = evp_update_all(ctx, out, in, len)) != CM_OK)
+        goto done;
+    if (EVP_CipherFinal_ex(ctx, out + len, &outl) != 1) {
+        rc = enc ? CM_ECRYPTO : CM_EAUTH;
+        goto done;
+    }
+    rc = CM_OK;
+    if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, CM_SEGTAGBYTES, tag) != 1)
+        rc = CM_ECRYPTO;
+done:
+    EVP_CIPHER_CTX_free(ctx);
+    return rc;
+}
+
+/* The GCM tag of a ciphertext, without releasing plaintext: decrypt a chunk into scratch,
+ * encrypt it again (GCM is deterministic for a key and IV) and take the encryptor's tag. */
+static int gcm_tag_of_cipher(const cm_object *obj, uint32_t segment_index, const uint8_t *in,
+                             size_t len, uint8_t tag[CM_SEGTAGBYTES])
+{
+    uint8_t iv[12], plain[4096], again[4096];
+    segment_iv(obj, segment_index, iv);
+    EVP_CIPHER_CTX *dec = EVP_CIPHER_CTX_new(), *enc = EVP_CIPHER_CTX_new();
+    int rc = CM_ECRYPTO, outl = 0;
+    if (dec == NULL || enc == NULL) {
+        rc = CM_ENOMEM;
+        goto done;
+    }
+    if (EVP_DecryptInit_ex(dec, EVP_aes_256_gcm(), NULL, obj->cipher_key, iv) != 1 ||
+        EVP_EncryptInit_ex(enc, EVP_aes_256_gcm(), NULL, obj->cipher_key, iv) != 1)
+        goto done;
+    for (size_t off = 0; off < len; off += sizeof plain) {
+        size_t n = len - off < sizeof plain ? len - off : sizeof plain;
+        if (evp_update_all(dec, plain, in + off, n) != CM_OK ||
+            evp_update_all(enc, again, plain, n) != CM_OK)
+            goto done;
+    }
+    if (EVP_EncryptFinal_ex(enc, again, &outl) != 1 ||
+        EVP_CIPHER_CTX_ctrl(enc, EVP_CTRL_AEAD_GET_TAG, CM_SEGTAGBYTES, tag) != 1)
+        goto done;
+    rc = CM_OK;
+done:
+    cm_memzero(plain, sizeof plain);
+    EVP_CIPHER_CTX_free(dec);
+    EVP_CIPHER_CTX_free(enc);
+    return rc;
+}
+
+/* ---- segment API ---- */
+
+static int check_segment_args(const cm_object *obj, unsigned w, const uint8_t *out,
+                              const uint8_t *in, size_t len, const uint8_t *tag)
+{
+    if (obj == NULL || tag == NULL || ((in == NULL || out == NULL) && len > 0) ||
+        len > CM_MAX_SEGMENTBYTES)
+        return CM_EINVAL;
+    if (cm_profile_name(obj->profile) == NULL)
+        return CM_EPROFILE;
+    if (w != 1 && w != 2 && w != 4 && w != 8)
+        return CM_EWIDTH;
+    if (len % w != 0)
+        return CM_ELENGTH;
+    if (out != NULL && in != NULL && out != in && out < in + len && in < out + len)
+        return CM_EINVAL; /* partial overlap */
+    return CM_OK;
+}
+
+int cm_segment_seal(const cm_object *obj, uint32_t segment_index, unsigned word_bytes,
+                    uint8_t *out, const uint8_t *in, size_t len, uint8_t tag[CM_SEGTAGBYTES])
+{
+    int rc = check_segment_args(obj, word_bytes, out, in, len, tag);
+    if (rc != CM_OK)
+        return rc;
+    if (obj->profile == CM_PROFILE_AES_256_GCM)
+        return gcm_segment(obj, segment_index, 1, out, in, len, tag);
+    segment_material sm;
+    if ((rc = segment_material_derive(obj, segment_index, word_bytes, &sm)) == CM_OK) {
+        mask_segment(obj, &sm, word_bytes, out, in, len);
+        if (obj->profile == CM_PROFILE_LORENZ_CHACHA20)
+            rc = chacha20_layer(obj, segment_index, out, out, len);
+        if (rc == CM_OK)
+            rc = poly1305_tag(sm.mac_key, out, len, tag);
+    }
+    cm_memzero(&sm, sizeof sm);
+    return rc;
+}
+
+int cm_segment_tag(const cm_object *obj, uint32_t segment_index, unsigned word_bytes,
+                   const uint8_t *in, size_t len, uint8_t tag[CM_SEGTAGBYTES])
+{
+    int rc = check_segment_args(obj, word_bytes, in, in, len, tag);
+    if (rc != CM_OK)
+        return rc;
+    if (obj->profile == CM_PROFILE_AES_256_GCM)
+        return gcm_tag_of_cipher(obj, segment_index, in, len, tag);
+    segment_material sm;
+    if ((rc = segment_material_derive(obj, segment_index, word_bytes, &sm)) == CM_OK)
+        rc = poly1305_tag(sm.mac_key, in, len, tag);
+    cm_memzero(&sm, sizeof sm);
+    return rc;
+}
+
+/* Unmasks a segment whose tag has already been checked (lorenz profiles). */
+static int segment_unmask(const cm_object *obj, const segment_material *sm, uint32_t segment_index,
+                          unsigned w, uint8_t *out, const uint8_t *in, size_t len)
+{
+    if (obj->profile == CM_PROFILE_LORENZ_CHACHA20) {
+        int rc = chacha20_layer(obj, segment_index, out, in, len);
+        if (rc != CM_OK)
+            return rc;
+        in = out;
+    }
+    unmask_segment(obj, sm, w, out, in, len);
+    return CM_OK;
+}
+
+int cm_segment_open(const cm_object *obj, uint32_t segment_index, unsigned word_bytes,
+                    uint8_t *out, const uint8_t *in, size_t len, const uint8_t tag[CM_SEGTAGBYTES])
+{
+    int rc = check_segment_args(obj, word_bytes, out, in, len, tag);
+    if (rc != CM_OK)
+        return rc;
+    if (obj->profile == CM_PROFILE_AES_256_GCM) {
+        uint8_t t[CM_SEGTAGBYTES];
+        memcpy(t, tag, sizeof t);
+        rc = gcm_segment(obj, segment_index, 0, out, in, len, t);
+        if (rc != CM_OK && len > 0)
+            cm_memzero(out, len); /* GCM releases plaintext before its check: take it back */
+        return rc;
+    }
+    segment_material sm;
+    uint8_t actual[CM_SEGTAGBYTES];
+    if ((rc = segment_material_derive(obj, segment_index, word_bytes, &sm)) == CM_OK &&
+        (rc = poly1305_tag(sm.mac_key, in, len, actual)) == CM_OK &&
+        (rc = cm_tag_verify(tag, actual, CM_SEGTAGBYTES)) == CM_OK)
+        rc = segment_unmask(obj, &sm, segment_index, word_bytes, out, in, len);
+    if (rc != CM_OK && out != in && len > 0)
+        cm_memzero(out, len);
+    cm_memzero(&sm, sizeof sm);
+    return rc;
+}
+
+int cm_object_tag(const cm_object *obj, const uint8_t *aad, size_t aad_len,
+                  const uint8_t *segment_tags, size_t nsegments, uint8_t tag[CM_TAGBYTES])
+{
+    static const char label[] = "ChaosMask object tag v1";
+    if (obj == NULL || tag == NULL || (aad == NULL && aad_len > 0) ||
+        (segment_tags == NULL && nsegments > 0))
+        return CM_EINVAL;
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (mac == NULL)
+        return CM_ECRYPTO;
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);
+    if (ctx == NULL)
+        return CM_ENOMEM;
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+                           OSSL_PARAM_construct_end()};
+    uint8_t head[4 + 8], count[8];
+    cm_store_le32(head, (uint32_t)obj->profile);
+    cm_store_le64(head + 4, (uint64_t)aad_len);
+    cm_store_le64(count, (uint64_t)nsegments);
+    size_t outl = 0;
+    int ok = EVP_MAC_init(ctx, obj->tag_key, 32, params) == 1 &&
+             EVP_MAC_update(ctx, (const uint8_t *)label, sizeof label) == 1 &&
+             EVP_MAC_update(ctx, head, sizeof head) == 1 &&
+             (aad_len == 0 || EVP_MAC_update(ctx, aad, aad_len) == 1) &&
+             EVP_MAC_update(ctx, count, sizeof count) == 1 &&
+             (nsegments == 0 || EVP_MAC_update(ctx, segment_tags, nsegments * CM_SEGTAGBYTES) == 1) &&
+             EVP_MAC_final(ctx, tag, &outl, CM_TAGBYTES) == 1 && outl == CM_TAGBYTES;
+    EVP_MAC_CTX_free(ctx);
+    return ok ? CM_OK : CM_ECRYPTO;
+}
+
+int cm_lorenz_keystream(const cm_object *obj, uint32_t segment_index, uint8_t *out, size_t len)
+{
+    if (obj == NULL || (out == NULL && len > 0))
+        return CM_EINVAL;
+    segment_material sm;
+    int rc = segment_material_derive(obj, segment_index, 1, &sm);
+    if (rc != CM_OK)
+        return rc;
+    size_t full = len / CM_BLOCKBYTES;
+    lorenz_keystream_blocks(&sm.lanes, out, full);
+    if (len % CM_BLOCKBYTES) {
+        uint8_t block[CM_BLOCKBYTES];
+        lorenz_keystream_blocks(&sm.lanes, block, 1);
+        memcpy(out + full * CM_BLOCKBYTES, block, len % CM_BLOCKBYTES);
+        cm_memzero(block, sizeof block);
+    }
+    cm_memzero(&sm, sizeof sm);
+    return CM_OK;
+}
+
+int segment_unmask_verified(const cm_object *obj, uint32_t segment_index, unsigned w,
+                            uint8_t *out, const uint8_t *in, size_t len,
+                            const uint8_t tag[CM_SEGTAGBYTES])
+{
+    if (obj->profile == CM_PROFILE_AES_256_GCM)
+        return cm_segment_open(obj, segment_index, w, out, in, len, tag);
+    segment_material sm;
+    int rc = segment_material_derive(obj, segment_index, w, &sm);
+    if (rc == CM_OK)
+        rc = segment_unmask(obj, &sm, segment_index, w, out, in, len);
+    cm_memzero(&sm, sizeof sm);
+    return rc;
+}

@@ -1,0 +1,168 @@
+/* oneshot.c - cm_seal / cm_open over a buffer of equal frames, frames in parallel on worker
+ * threads.  The only allocation is the array of segment tags (16 bytes per frame). */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+typedef enum { JOB_SEAL, JOB_TAG, JOB_UNMASK } job_kind;
+
+typedef struct frames_job {
+    job_kind kind;
+    const cm_object *obj;
+    const cm_params *params;
+    uint8_t *out;
+    const uint8_t *in;
+    size_t len, nframes;
+    uint8_t *tags;
+    unsigned nthreads;
+} frames_job;
+
+typedef struct worker {
+    const frames_job *job;
+    unsigned first;
+    int rc;
+} worker;
+
+static void *run_frames(void *arg)
+{
+    worker *wk = arg;
+    const frames_job *j = wk->job;
+    const size_t fb = j->params->frame_bytes;
+    wk->rc = CM_OK;
+    for (size_t f = wk->first; f < j->nframes && wk->rc == CM_OK; f += j->nthreads) {
+        size_t off = f * fb, n = j->len - off < fb ? j->len - off : fb;
+        uint8_t *tag = j->tags + f * CM_SEGTAGBYTES;
+        unsigned w = j->params->word_bytes;
+        switch (j->kind) {
+        case JOB_SEAL: wk->rc = cm_segment_seal(j->obj, (uint32_t)f, w, j->out + off, j->in + off, n, tag); break;
+        case JOB_TAG: wk->rc = cm_segment_tag(j->obj, (uint32_t)f, w, j->in + off, n, tag); break;
+        case JOB_UNMASK: wk->rc = segment_unmask_verified(j->obj, (uint32_t)f, w, j->out + off, j->in + off, n, tag); break;
+        }
+    }
+    return NULL;
+}
+
+static int run_job(frames_job *job)
+{
+    enum { MAX_THREADS = 256 };
+    unsigned t = job->params->threads;
+    if (t < 1)
+        t = 1;
+    if (t > MAX_THREADS)
+        t = MAX_THREADS;
+    if (t > job->nframes)
+        t = job->nframes > 0 ? (unsigned)job->nframes : 1;
+    job->nthreads = t;
+    worker wk[MAX_THREADS];
+    pthread_t tid[MAX_THREADS];
+    unsigned started = 1;
+    for (unsigned i = 0; i < t; i++)
+        wk[i] = (worker){.job = job, .first = i, .rc = CM_OK};
+    while (started < t && pthread_create(&tid[started], NULL, run_frames, &wk[started]) == 0)
+        started++;
+    if (started == t)
+        run_frames(&wk[0]);
+    else
+        wk[0].rc = CM_ETHREAD; /* the frames of the missing threads would be skipped */
+    int rc = wk[0].rc;
+    for (unsigned i = 1; i < started; i++) {
+        pthread_join(tid[i], NULL);
+        if (rc == CM_OK)
+            rc = wk[i].rc;
+    }
+    return rc;
+}
+
+/* The one-shot layout bound into the object tag. */
+static void layout_aad(uint8_t aad[32], const cm_params *p, size_t len)
+{
+    memcpy(aad, "cm_seal layout v1", 16);
+    cm_store_le32(aad + 16, p->word_bytes);
+    cm_store_le32(aad + 20, 0);
+    cm_store_le64(aad + 24, (uint64_t)p->frame_bytes);
+    /* len goes in through the tag of each frame; nframes through the object tag */
+    (void)len;
+}
+
+static int prepare(const cm_params *params, const uint8_t *out, const uint8_t *in, size_t len,
+                   const uint8_t *tag, cm_params *eff, size_t *nframes)
+{
+    if (params == NULL || tag == NULL || ((out == NULL || in == NULL) && len > 0))
+        return CM_EINVAL;
+    *eff = *params;
+    if (cm_profile_name(eff->profile) == NULL)
+        return CM_EPROFILE;
+    unsigned w = eff->word_bytes;
+    if (w != 1 && w != 2 && w != 4 && w != 8)
+        return CM_EWIDTH;
+    if (len % w != 0 || eff->frame_bytes % w != 0)
+        return CM_ELENGTH;
+    if (eff->frame_bytes == 0 || eff->frame_bytes > len)
+        eff->frame_bytes = len > 0 ? len : w;
+    if (eff->frame_bytes > CM_MAX_SEGMENTBYTES)
+        return CM_EINVAL;
+    *nframes = len == 0 ? 0 : (len + eff->frame_bytes - 1) / eff->frame_bytes;
+    if (*nframes > CM_MAX_SEGMENTS)
+        return CM_EINVAL;
+    return CM_OK;
+}
+
+int cm_seal(uint8_t *out, uint8_t tag[CM_TAGBYTES], const uint8_t *in, size_t len,
+            const cm_params *params, const uint8_t key[CM_KEYBYTES],
+            const uint8_t nonce[CM_NONCEBYTES], const uint8_t *context, size_t context_len)
+{
+    cm_params eff;
+    size_t nframes;
+    int rc = prepare(params, out, in, len, tag, &eff, &nframes);
+    if (rc != CM_OK)
+        return rc;
+    cm_object obj;
+    if ((rc = cm_object_init(&obj, eff.profile, key, nonce, context, context_len)) != CM_OK)
+        return rc;
+    uint8_t *tags = calloc(nframes ? nframes : 1, CM_SEGTAGBYTES), aad[32];
+    if (tags == NULL) {
+        cm_object_wipe(&obj);
+        return CM_ENOMEM;
+    }
+    frames_job job = {JOB_SEAL, &obj, &eff, out, in, len, nframes, tags, 1};
+    layout_aad(aad, &eff, len);
+    if ((rc = run_job(&job)) == CM_OK)
+        rc = cm_object_tag(&obj, aad, sizeof aad, tags, nframes, tag);
+    free(tags);
+    cm_object_wipe(&obj);
+    return rc;
+}
+
+int cm_open(uint8_t *out, const uint8_t *in, size_t len, const uint8_t tag[CM_TAGBYTES],
+            const cm_params *params, const uint8_t key[CM_KEYBYTES],
+            const uint8_t nonce[CM_NONCEBYTES], const uint8_t *context, size_t context_len)
+{
+    cm_params eff;
+    size_t nframes;
+    int rc = prepare(params, out, in, len, tag, &eff, &nframes);
+    if (rc != CM_OK)
+        return rc;
+    cm_object obj;
+    if ((rc = cm_object_init(&obj, eff.profile, key, nonce, context, context_len)) != CM_OK)
+        return rc;
+    uint8_t *tags = calloc(nframes ? nframes : 1, CM_SEGTAGBYTES), aad[32], actual[CM_TAGBYTES];
+    if (tags == NULL) {
+        cm_object_wipe(&obj);
+        return CM_ENOMEM;
+    }
+    /* 1. tags of the cipher frames; 2. the object tag, checked in constant time; 3. unmask. */
+    frames_job job = {JOB_TAG, &obj, &eff, out, in, len, nframes, tags, 1};
+    layout_aad(aad, &eff, len);
+    if ((rc = run_job(&job)) == CM_OK &&
+        (rc = cm_object_tag(&obj, aad, sizeof aad, tags, nframes, actual)) == CM_OK &&
+        (rc = cm_tag_verify(tag, actual, CM_TAGBYTES)) == CM_OK) {
+        job.kind = JOB_UNMASK;
+        rc = run_job(&job);
+    }
+    if (rc != CM_OK && out != in && len > 0)
+        cm_memzero(out, len);
+    free(tags);
+    cm_object_wipe(&obj);
+    return rc;
+}

@@ -1,0 +1,12 @@
+# Runs PROGRAM and fails unless its standard output equals the file EXPECTED byte for byte.
+execute_process(COMMAND ${PROGRAM} OUTPUT_VARIABLE actual RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${PROGRAM} exited with ${rc}")
+endif()
+file(READ ${EXPECTED} expected)
+if(NOT actual STREQUAL expected)
+  get_filename_component(name ${EXPECTED} NAME)
+  file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/${name}.actual "${actual}")
+  message(FATAL_ERROR "output of ${PROGRAM} differs from ${EXPECTED}; see ${CMAKE_CURRENT_BINARY_DIR}/${name}.actual")
+endif()
+message(STATUS "output matches ${EXPECTED}")
