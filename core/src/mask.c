@@ -3,10 +3,11 @@
  *
  * Segment layout: 512-byte blocks; the last block (1..512 bytes) may be partial.
  *   forward, block j < last:  c_j = p_j + k_j + g(c_{j-1}, Kf)          (word-wise mod 2^B)
- *   forward, last block:      c[i] = p[i] + k[i] + G[i] + m(c[i-1], kf)  (word chain)
- *   backward, last block:     d[i] = c[i] + m(d[i+1], kb)                 (descending)
+ *   forward, last block:      c[i] = p[i] + k[i] + G[i] + s_i,  s_{i+1} = F(s_i + c[i])
+ *   backward, last block:     d[i] = c[i] + t_i (descending),   t_{i-1} = F(t_i + d[i])
  *   backward, block j < last: d_j = c_j + g(d_{j+1}, Kb)                 (descending)
- * g mixes a whole block (every output word depends on every input word), m mixes one word.
+ * g mixes a whole block (every output word depends on every input word); F is fmix32/64, a
+ * bijection, and s_0, t_last are per-segment keys.
  * A change anywhere therefore reaches every word: forward carries it to the end of the
  * segment, the last block's chains spread it over that block, backward carries it to the
  * start.  Decryption undoes both passes in one ascending sweep. */
@@ -37,12 +38,15 @@ static inline __attribute__((always_inline)) void chain_mix(uint8_t G[CM_BLOCKBY
     }
 }
 
-/* m: the word-level mix of the last block's chains, reduced to the word width. */
-static inline __attribute__((always_inline)) uint64_t word_mix(uint64_t prev, uint32_t key, unsigned word_bytes)
+/* The last block's word chains carry a running state that absorbs each word through a
+ * bijection (fmix of state + word), so two different words never give the same state and a
+ * difference, once in, reaches every later word of the chain. */
+static inline __attribute__((always_inline)) uint64_t chain_absorb(uint64_t state, uint64_t word,
+                                                                   unsigned word_bytes)
 {
     if (word_bytes == 8)
-        return cm_fmix64(prev ^ ((uint64_t)key << 32 | key));
-    return cm_fmix32((uint32_t)prev ^ key);
+        return cm_fmix64(state + word);
+    return cm_fmix32((uint32_t)state + (uint32_t)word);
 }
 
 static uint64_t load_word(const uint8_t *p, unsigned w)
@@ -131,18 +135,18 @@ CM_HOT static void mask_segment(const cm_object *obj, const segment_material *sm
     const uint64_t mask = word_mask(w);
     chain_mix(G, prev, obj->chain_key_fwd);
     const uint8_t *k = keystream_next(&ks);
-    uint64_t acc = 0;
+    uint64_t state = sm->word_chain_key;
     for (size_t i = 0; i < m; i++) {
         uint64_t c = (load_word(in + base + i * w, w) + load_word(k + i * w, w) +
-                      load_word(G + i * w, w) + word_mix(acc, sm->word_chain_key, w)) & mask;
+                      load_word(G + i * w, w) + state) & mask;
         store_word(out + base + i * w, c, w);
-        acc = c;
+        state = chain_absorb(state, c, w);
     }
-    acc = 0;
+    state = sm->word_chain_key_bwd;
     for (size_t i = m; i-- > 0;) {
-        uint64_t d = (load_word(out + base + i * w, w) + word_mix(acc, sm->word_chain_key_bwd, w)) & mask;
+        uint64_t d = (load_word(out + base + i * w, w) + state) & mask;
         store_word(out + base + i * w, d, w);
-        acc = d;
+        state = chain_absorb(state, d, w);
     }
     /* Backward over the full blocks. */
     uint8_t padded[CM_BLOCKBYTES];
@@ -188,15 +192,22 @@ CM_HOT static void unmask_segment(const cm_object *obj, const segment_material *
     const uint64_t mask = word_mask(w);
     chain_mix(G, cprev, obj->chain_key_fwd);
     const uint8_t *k = keystream_next(&ks);
-    uint64_t cprev_word = 0;
-    for (size_t i = 0; i < m; i++) {
-        uint64_t d_next = i + 1 < m ? load_word(in + base + (i + 1) * w, w) : 0;
-        uint64_t c = (load_word(in + base + i * w, w) - word_mix(d_next, sm->word_chain_key_bwd, w)) & mask;
-        uint64_t p = (c - load_word(k + i * w, w) - load_word(G + i * w, w) -
-                      word_mix(cprev_word, sm->word_chain_key, w)) & mask;
-        store_word(out + base + i * w, p, w);
-        cprev_word = c;
+    /* the backward chain runs descending: undo it into clast first */
+    uint8_t clast[CM_BLOCKBYTES];
+    uint64_t state = sm->word_chain_key_bwd;
+    for (size_t i = m; i-- > 0;) {
+        uint64_t d = load_word(in + base + i * w, w);
+        store_word(clast + i * w, (d - state) & mask, w);
+        state = chain_absorb(state, d, w);
     }
+    state = sm->word_chain_key;
+    for (size_t i = 0; i < m; i++) {
+        uint64_t c = load_word(clast + i * w, w);
+        uint64_t p = (c - load_word(k + i * w, w) - load_word(G + i * w, w) - state) & mask;
+        store_word(out + base + i * w, p, w);
+        state = chain_absorb(state, c, w);
+    }
+    cm_memzero(clast, sizeof clast);
     cm_memzero(&ks, sizeof ks);
     cm_memzero(ccur, sizeof ccur);
     cm_memzero(cprev, sizeof cprev);

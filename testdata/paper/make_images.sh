@@ -16,5 +16,6 @@ png --scale-x-size 300 "$samples/CT_small.dcm" "$here/ct_small_300.png"
 # MR, 64 x 64, 16-bit -> 300 x 300
 png --scale-x-size 300 "$samples/MR_small.dcm" "$here/mr_small_300.png"
 # NM whole-body bone scan, 256 x 1024 (JPEG extended): the torso, 256 x 256 -> 300 x 300
-png --clip-region 0 150 256 256 --scale-x-size 300 "$samples/JPGExtended.dcm" "$here/nm_bonescan_300.png"
+# (dcmj2pnm cannot clip and interpolate at once: nearest-neighbour scaling here)
+png --no-interpolation --clip-region 0 150 256 256 --scale-x-size 300 "$samples/JPGExtended.dcm" "$here/nm_bonescan_300.png"
 echo "wrote $here/ct_small_300.png $here/mr_small_300.png $here/nm_bonescan_300.png"
