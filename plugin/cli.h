@@ -3,7 +3,10 @@
 #ifndef CHAOSMASK_PLUGIN_CLI_H
 #define CHAOSMASK_PLUGIN_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "chaosmask/config.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -21,13 +24,11 @@ enum {
     CM_EXIT_INTERNAL = 7   /* out of memory or a library failure */
 };
 
-enum { CM_LOG_ERROR = 0, CM_LOG_WARN = 1, CM_LOG_INFO = 2, CM_LOG_DEBUG = 3 };
-
 typedef struct cm_cli {
     const char *command;      /* subcommand name, for messages */
     const char *config_path;  /* --config FILE, or NULL: /etc/chaosmask/chaosmask.ini if present, else the embedded default */
     const char *keyring_dir;  /* --keyring DIR, or NULL: the config's [keyring] dir */
-    int log_level;            /* CM_LOG_..., -v = info, -d = debug, default warn */
+    int log_level;            /* CM_LOG_... of config.h; -v = info, -d = debug, default warn */
 } cm_cli;
 
 typedef int (*cm_command_fn)(cm_cli *cli, int argc, char **argv);
@@ -37,15 +38,18 @@ void cm_cli_error(const cm_cli *cli, const char *fmt, ...) __attribute__((format
 /* Printed only when cli->log_level >= level. */
 void cm_cli_log(const cm_cli *cli, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-struct cm_config;
-struct cm_keyring;
 /* Loads the configuration the global options select; prints the error and returns
  * CM_EXIT_CONFIG on failure, else 0. */
-int cm_cli_load_config(const cm_cli *cli, struct cm_config *cfg);
+int cm_cli_load_config(const cm_cli *cli, cm_config *cfg);
 /* Opens the key ring (--keyring or the config's) ; prints and returns CM_EXIT_CONFIG on failure. */
-int cm_cli_open_keyring(const cm_cli *cli, const struct cm_config *cfg, struct cm_keyring *kr);
+int cm_cli_open_keyring(const cm_cli *cli, const cm_config *cfg, cm_keyring *kr);
 /* Loads key `id` (NULL = the active key) into key and its id into id_out (CM_KEYID_MAX bytes). */
-int cm_cli_load_key(const cm_cli *cli, const struct cm_keyring *kr, const char *id, uint8_t key[32], char *id_out);
+int cm_cli_load_key(const cm_cli *cli, const cm_keyring *kr, const char *id, uint8_t key[32], char *id_out);
+
+/* Number of online CPUs (at least 1): the meaning of "threads = 0". */
+unsigned cm_cli_cpu_count(void);
+/* The config's thread count with 0 resolved to every core. */
+unsigned cm_cli_threads(const cm_config *cfg);
 
 /* Parses a non-negative size with an optional K/M/G (binary) suffix; 0 on success. */
 int cm_cli_parse_size(const char *text, uint64_t *out);

@@ -158,6 +158,10 @@ CM_WARN_UNUSED int cm_open(uint8_t *out, const uint8_t *in, size_t len, const ui
 CM_WARN_UNUSED int cm_lorenz_keystream(const cm_object *obj, uint32_t segment_index,
                                        uint8_t *out, size_t len);
 
+/* Power-on self-test: one recorded vector per profile (seal, tag, open, tamper check).
+ * Writes one line per profile into report (may be NULL); 0 when all pass, CM_EAUTH if not. */
+CM_WARN_UNUSED int cm_selftest(char *report, size_t report_len);
+
 /* Fills buf with len bytes from the operating system's CSPRNG (OpenSSL RAND_bytes). */
 CM_WARN_UNUSED int cm_random(uint8_t *buf, size_t len);
 

@@ -1,0 +1,140 @@
+/*
+ * config.h - ChaosMask configuration (one INI file) and the key ring (one file per key).
+ *
+ * Configuration: an INI file parsed with inih.  Sections and keys (defaults in brackets):
+ *   [engine]  profile = lorenz | lorenz-chacha20 | aes-256-gcm   [lorenz-chacha20]
+ *             threads = 0..CM_THREADS_MAX, 0 = all cores          [0]
+ *   [keyring] dir     = key ring directory                        [keyring]
+ *   [archive] dir     = archive directory                         [archive]
+ *   [scp]     aetitle = the service's AE title, 1..16 characters  [CHAOSMASK]
+ *             port    = 1..65535                                  [11112]
+ *   [log]     level   = fatal | error | warn | info | debug | trace [info]
+ *             audit   = audit log file, empty = none              []
+ * Relative paths resolve against the directory of the config file (for the embedded
+ * default: the current directory) and are stored as absolute paths.  Unknown sections or
+ * keys, duplicate keys and bad values are errors whose message reads "FILE:LINE: what is
+ * wrong; what is expected".  Lines are limited by inih to CM_CONFIG_LINE_MAX characters.
+ *
+ * Key ring: a directory, not writable by group or others, holding
+ *   ID.key   one key: 32 bytes as 64 hex characters or 44 base64 characters, optionally
+ *            followed by a newline; a regular file (no symlink) of mode 0600 or 0400;
+ *   active   one line: the id of the key used for new objects.
+ * Older keys stay for decryption; rotation = generate a new key and make it active.
+ *
+ * All functions return 0 or a negative CM_CFG_... code and, on failure, fill err->msg
+ * (err may be NULL).  Key buffers are wiped on every failure path; the caller wipes the key
+ * it received with cm_memzero() once done.  Not thread-safe against concurrent writers of
+ * the same key ring (two simultaneous `keygen` runs may both set `active`; last one wins).
+ */
+#ifndef CHAOSMASK_CONFIG_H
+#define CHAOSMASK_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef CM_WARN_UNUSED /* same definition as in chaosmask.h */
+#if defined(__GNUC__)
+#define CM_WARN_UNUSED __attribute__((warn_unused_result))
+#else
+#define CM_WARN_UNUSED
+#endif
+#endif
+
+/* Size of the path fields: Linux's PATH_MAX, spelled out because strict C11 (-std=c11
+ * without _POSIX_C_SOURCE) does not define PATH_MAX and the struct layout must not depend on
+ * feature macros.  Longer paths are refused. */
+#define CM_PATH_MAX 4096
+
+#define CM_KEYID_MAX 64 /* key ids: [A-Za-z0-9._-], 1..63 chars, not starting with '.' */
+#define CM_ERRMAX 512
+#define CM_AETITLE_MAX 17      /* DICOM AE title: 1..16 characters + NUL */
+#define CM_THREADS_MAX 1024u   /* upper bound of [engine] threads */
+#define CM_CONFIG_LINE_MAX 197 /* longest INI line inih (compiled with INI_MAX_LINE 200) takes */
+
+typedef struct cm_error {
+    char msg[CM_ERRMAX];
+} cm_error;
+
+/* config error codes, negative.  Besides the names' meaning:
+ *   EMODE   also a key file that is a symbolic link, a config file writable by others;
+ *   EFORMAT also a key file or `active` that is not a regular file, an `active` that does not
+ *           hold one valid key id, a key ring path that is not a directory;
+ *   ESYNTAX also a duplicate key, an over-long line, a NUL byte;
+ *   EIO     also an unreadable file, a config path that is not a regular file, a failed
+ *           random generator;
+ *   EINVAL  also a path longer than CM_PATH_MAX. */
+#define CM_CFG_ENOENT -20      /* file or directory missing */
+#define CM_CFG_EMODE -21       /* key file or key ring permissions too open */
+#define CM_CFG_EFORMAT -22     /* key file content not 32 bytes hex/base64 */
+#define CM_CFG_ESYNTAX -23     /* INI syntax error, unknown section/key, bad value */
+#define CM_CFG_EIO -24         /* read/write/fsync/rename failed */
+#define CM_CFG_EEXIST -25      /* key id already exists */
+#define CM_CFG_EUNKNOWNKEY -26 /* key id not in the key ring */
+#define CM_CFG_EINVAL -27      /* bad argument (bad key id syntax, NULL) */
+
+/* [log] level values, in increasing verbosity (DCMTK's log levels). */
+#define CM_LOG_FATAL 0
+#define CM_LOG_ERROR 1
+#define CM_LOG_WARN 2
+#define CM_LOG_INFO 3
+#define CM_LOG_DEBUG 4
+#define CM_LOG_TRACE 5
+
+typedef struct cm_config {
+    char source[CM_PATH_MAX];         /* the file read, or "<embedded default>" */
+    int profile;                      /* [engine] profile = lorenz-chacha20 (CM_PROFILE_...) */
+    unsigned threads;                 /* [engine] threads = 0  (0 = all cores) */
+    char keyring_dir[CM_PATH_MAX];    /* [keyring] dir = keyring */
+    char archive_dir[CM_PATH_MAX];    /* [archive] dir = archive */
+    char scp_aetitle[CM_AETITLE_MAX]; /* [scp] aetitle = CHAOSMASK */
+    unsigned scp_port;                /* [scp] port = 11112 */
+    int log_level;                    /* [log] level = info (CM_LOG_...) */
+    char audit_path[CM_PATH_MAX];     /* [log] audit = "" (no audit file) or a path */
+} cm_config;
+
+/* The documented defaults; path fields are left relative ("keyring", "archive"). */
+void cm_config_defaults(cm_config *cfg);
+/* Starts from the defaults, then applies the file; *cfg is changed only on success. */
+CM_WARN_UNUSED int cm_config_load_file(cm_config *cfg, const char *path, cm_error *err);
+/* Parses the embedded copy of config/chaosmask.ini; relative paths against the cwd. */
+CM_WARN_UNUSED int cm_config_load_embedded(cm_config *cfg, cm_error *err);
+const char *cm_config_embedded_text(void);
+/* "fatal" ... "trace"; NULL for an unknown value. */
+const char *cm_log_level_name(int level);
+
+typedef struct cm_keyring {
+    char dir[CM_PATH_MAX];
+    char active_id[CM_KEYID_MAX]; /* "" when the ring has no active key yet */
+} cm_keyring;
+
+/* 1 when id is a valid key id, 0 otherwise (also for NULL). */
+int cm_keyid_valid(const char *id);
+/* Reads one key file (rules above).  Codes: ENOENT, EMODE (mode & 077, symlink),
+ * EFORMAT (content, not a regular file), EIO, EINVAL. */
+CM_WARN_UNUSED int cm_keyfile_read(const char *path, uint8_t key[32], cm_error *err);
+/* dir must exist; refuses a dir writable by group/others; reads DIR/active (one line: the
+ * key id); active_id "" when no key yet. */
+CM_WARN_UNUSED int cm_keyring_open(cm_keyring *kr, const char *dir, cm_error *err);
+/* Reads DIR/ID.key; CM_CFG_EUNKNOWNKEY with a message naming where it looked and the ids
+ * the ring holds. */
+CM_WARN_UNUSED int cm_keyring_load_key(const cm_keyring *kr, const char *id, uint8_t key[32],
+                                       cm_error *err);
+/* Creates dir (0700) if missing (not its parents); id NULL -> "k" + UTC date-time like
+ * k20261124T120501Z (-2, -3... if taken); key from cm_random(); DIR/ID.key mode 0600 written
+ * atomically as 64 hex chars + "\n", never overwritten (CM_CFG_EEXIST).  The first key of a
+ * ring becomes active, or any key when make_active; DIR/active written atomically.
+ * id_out and is_active may be NULL. */
+CM_WARN_UNUSED int cm_keyring_generate(const char *dir, const char *id_or_null, int make_active,
+                                       char id_out[CM_KEYID_MAX], int *is_active, cm_error *err);
+/* Makes an existing, readable key active (DIR/active written atomically). */
+CM_WARN_UNUSED int cm_keyring_set_active(const char *dir, const char *id, cm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,1 +1,0 @@
-int cm_config_placeholder_(void);

@@ -1,0 +1,23 @@
+#!/bin/bash
+# Installs the Debian 12 packages ChaosMask builds, runs and tests with (as root).
+# Skips apt entirely when everything is already installed.
+set -euo pipefail
+PACKAGES=(
+  build-essential cmake pkg-config clang          # toolchains (clang: the reproducibility build)
+  libssl-dev zlib1g-dev libpng-dev libinih-dev     # OpenSSL, zlib, libpng, inih
+  libcairo2-dev                                    # charts of `chaosmask analyze` / `paper`
+  dcmtk libdcmtk-dev                               # DICOM and its command-line tools
+  python3 python3-pydicom                          # DICOM sample files for the corpus tests
+  dicom3tools libgdcm-tools                        # dciodvfy, gdcmconv/gdcminfo for the tests
+  ent                                              # randomness check of the keystream
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

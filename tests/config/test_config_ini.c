@@ -1,0 +1,289 @@
+/* test_config_ini.c - the INI configuration: the embedded default, every key, path
+ * resolution, and that every refusal names file and line and says what is expected. */
+#include "fixture.h"
+
+#include "chaosmask/chaosmask.h"
+#include "chaosmask/config.h"
+
+#ifndef CHAOSMASK_DEFAULT_INI
+#error "CHAOSMASK_DEFAULT_INI (path of config/chaosmask.ini) must be defined by the build"
+#endif
+
+static cm_config cfg; /* large: keep it off the stack */
+
+static void test_embedded_default(void)
+{
+    puts("the embedded text is config/chaosmask.ini, byte for byte");
+    static char file[65536];
+    long n = fx_read(CHAOSMASK_DEFAULT_INI, file, sizeof file);
+    CHECK(n > 0);
+    CHECK(strcmp(cm_config_embedded_text(), file) == 0);
+
+    puts("the embedded default parses and equals cm_config_defaults(), paths against the cwd");
+    cm_error err = {{0}};
+    CHECK(chdir(fixture_root) == 0);
+    int rc = cm_config_load_embedded(&cfg, &err);
+    if (rc != 0)
+        fprintf(stderr, "%s\n", err.msg);
+    CHECK_EQ_INT(rc, 0);
+    cm_config def;
+    cm_config_defaults(&def);
+    CHECK(strcmp(cfg.source, "<embedded default>") == 0);
+    CHECK_EQ_INT(cfg.profile, def.profile);
+    CHECK_EQ_INT(cfg.profile, CM_PROFILE_LORENZ_CHACHA20);
+    CHECK_EQ_INT(cfg.threads, def.threads);
+    CHECK_EQ_INT(cfg.threads, 0);
+    CHECK(strcmp(def.keyring_dir, "keyring") == 0);
+    CHECK(strcmp(cfg.keyring_dir, fx_path("keyring")) == 0);
+    CHECK(strcmp(def.archive_dir, "archive") == 0);
+    CHECK(strcmp(cfg.archive_dir, fx_path("archive")) == 0);
+    CHECK(strcmp(cfg.scp_aetitle, def.scp_aetitle) == 0);
+    CHECK(strcmp(cfg.scp_aetitle, "CHAOSMASK") == 0);
+    CHECK_EQ_INT(cfg.scp_port, def.scp_port);
+    CHECK_EQ_INT(cfg.scp_port, 11112);
+    CHECK_EQ_INT(cfg.log_level, def.log_level);
+    CHECK_EQ_INT(cfg.log_level, CM_LOG_INFO);
+    CHECK(strcmp(cfg.audit_path, "") == 0 && strcmp(def.audit_path, "") == 0);
+    CHECK(strcmp(cm_log_level_name(CM_LOG_TRACE), "trace") == 0);
+    CHECK(cm_log_level_name(6) == NULL && cm_log_level_name(-1) == NULL);
+
+    puts("the shipped file itself loads as a file, paths against its directory");
+    CHECK_EQ_INT(cm_config_load_file(&cfg, CHAOSMASK_DEFAULT_INI, &err), 0);
+    CHECK(strcmp(cfg.source, CHAOSMASK_DEFAULT_INI) == 0);
+    char want[CM_PATH_MAX];
+    snprintf(want, sizeof want, "%s", CHAOSMASK_DEFAULT_INI);
+    strcpy(strrchr(want, '/'), "/keyring");
+    CHECK(strcmp(cfg.keyring_dir, want) == 0);
+}
+
+static void test_every_key(void)
+{
+    puts("every key is parsed");
+    CHECK(mkdir(fx_path("etc"), 0755) == 0);
+    const char *path = fx_path("etc/all.ini");
+    fx_write(path,
+             "\xef\xbb\xbf; a BOM, comments and blank lines are fine\r\n"
+             "# hash comment\n"
+             "\n"
+             "[engine]\n"
+             "profile = aes-256-gcm\n"
+             "threads=8 ; inline comment\n"
+             "[keyring]\n"
+             "  dir   =   /abs/keys/  \n"
+             "[archive]\n"
+             "dir = ./rel//arch\n"
+             "[scp]\n"
+             "aetitle = PACS MASK_1\n"
+             "port = 104\n"
+             "[log]\n"
+             "level = debug\n"
+             "audit = ../log/audit.jsonl\n"
+             "[engine]\n" /* a section may be reopened; its keys still count once */
+             "; end",
+             0644);
+    cm_error err = {{0}};
+    int rc = cm_config_load_file(&cfg, path, &err);
+    if (rc != 0)
+        fprintf(stderr, "%s\n", err.msg);
+    CHECK_EQ_INT(rc, 0);
+    CHECK(strcmp(cfg.source, path) == 0);
+    CHECK_EQ_INT(cfg.profile, CM_PROFILE_AES_256_GCM);
+    CHECK_EQ_INT(cfg.threads, 8);
+    CHECK(strcmp(cfg.keyring_dir, "/abs/keys/") == 0); /* absolute paths are kept as written */
+    CHECK(strcmp(cfg.archive_dir, fx_path("etc/rel/arch")) == 0);
+    CHECK(strcmp(cfg.scp_aetitle, "PACS MASK_1") == 0);
+    CHECK_EQ_INT(cfg.scp_port, 104);
+    CHECK_EQ_INT(cfg.log_level, CM_LOG_DEBUG);
+    CHECK(strcmp(cfg.audit_path, fx_path("etc/../log/audit.jsonl")) == 0);
+
+    puts("every profile and level name, and the limits of the numbers");
+    const struct {
+        const char *text;
+        int profile, level;
+        unsigned threads, port;
+    } cases[] = {
+        {"[engine]\nprofile = lorenz\nthreads = 1024\n[log]\nlevel = fatal\n[scp]\nport = 65535\n",
+         CM_PROFILE_LORENZ, CM_LOG_FATAL, 1024, 65535},
+        {"[engine]\nprofile = lorenz-chacha20\nthreads = 007\n[log]\nlevel = trace\n[scp]\nport = "
+         "1\n",
+         CM_PROFILE_LORENZ_CHACHA20, CM_LOG_TRACE, 7, 1},
+        {"[log]\nlevel = error\n", CM_PROFILE_DEFAULT, CM_LOG_ERROR, 0, 11112},
+        {"[log]\nlevel = warn\n", CM_PROFILE_DEFAULT, CM_LOG_WARN, 0, 11112},
+        {"", CM_PROFILE_DEFAULT, CM_LOG_INFO, 0, 11112},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fx_write(path, cases[i].text, 0644);
+        CHECK_EQ_INT(cm_config_load_file(&cfg, path, &err), 0);
+        CHECK_EQ_INT(cfg.profile, cases[i].profile);
+        CHECK_EQ_INT(cfg.log_level, cases[i].level);
+        CHECK_EQ_INT(cfg.threads, cases[i].threads);
+        CHECK_EQ_INT(cfg.scp_port, cases[i].port);
+    }
+}
+
+static void test_relative_resolution(void)
+{
+    puts("relative key ring dir resolves against the config file's directory");
+    CHECK(mkdir(fx_path("site"), 0755) == 0);
+    CHECK(mkdir(fx_path("site/conf"), 0755) == 0);
+    const char *path = fx_path("site/conf/chaosmask.ini");
+    fx_write(path, "[keyring]\ndir = keys\n", 0644);
+    cm_error err = {{0}};
+    CHECK_EQ_INT(cm_config_load_file(&cfg, path, &err), 0);
+    CHECK(strcmp(cfg.keyring_dir, fx_path("site/conf/keys")) == 0);
+    CHECK(strcmp(cfg.archive_dir, fx_path("site/conf/archive")) == 0); /* defaults too */
+
+    puts("... also when the config path itself is relative; the result is absolute");
+    CHECK(chdir(fx_path("site")) == 0);
+    CHECK_EQ_INT(cm_config_load_file(&cfg, "./conf//chaosmask.ini", &err), 0);
+    CHECK(strcmp(cfg.keyring_dir, fx_path("site/conf/keys")) == 0);
+    CHECK(strcmp(cfg.source, "./conf//chaosmask.ini") == 0);
+    CHECK(chdir(fx_path("site/conf")) == 0);
+    fx_write(path, "[keyring]\ndir = ../keys\n", 0644);
+    CHECK_EQ_INT(cm_config_load_file(&cfg, "chaosmask.ini", &err), 0);
+    CHECK(strcmp(cfg.keyring_dir, fx_path("site/conf/../keys")) == 0);
+
+    puts("... and the embedded default against the current directory");
+    CHECK_EQ_INT(cm_config_load_embedded(&cfg, &err), 0);
+    CHECK(strcmp(cfg.keyring_dir, fx_path("site/conf/keyring")) == 0);
+    CHECK(chdir(fixture_root) == 0);
+}
+
+/* Loads text from a fresh file and expects code with the message `want` after "PATH:". */
+static void expect_error(const char *text, int code, const char *want)
+{
+    static int n;
+    const char *path = fx_path("bad-%d.ini", n++);
+    fx_write(path, text, 0644);
+    cm_error err = {{0}};
+    cm_config_defaults(&cfg);
+    cfg.threads = 77; /* must survive a failed load */
+    int rc = cm_config_load_file(&cfg, path, &err);
+    if (rc != code)
+        fprintf(stderr, "rc %d for:\n%s\nmessage: %s\n", rc, text, err.msg);
+    CHECK_EQ_INT(rc, code);
+    char full[CM_ERRMAX + CM_PATH_MAX];
+    snprintf(full, sizeof full, "%s:%s", path, want);
+    CHECK(fx_contains(err.msg, full));
+    CHECK(strncmp(err.msg, path, strlen(path)) == 0); /* the file comes first */
+    CHECK_EQ_INT(cfg.threads, 77);
+}
+
+static void test_errors(void)
+{
+    puts("unknown keys and sections");
+    expect_error("[engine]\nprofile = lorenz\nspeed = 3\n", CM_CFG_ESYNTAX,
+                 "3: unknown key 'speed' in section [engine]; expected one of: profile, threads");
+    expect_error("[scp]\naetitle = X\nhost = a\n", CM_CFG_ESYNTAX,
+                 "3: unknown key 'host' in section [scp]; expected one of: aetitle, port");
+    expect_error("[engine]\n\n[foo]\nbar = 1\n", CM_CFG_ESYNTAX,
+                 "4: unknown section [foo] (key 'bar'); expected one of: [engine], [keyring], "
+                 "[archive], [scp], [log]");
+    expect_error("[Engine]\nprofile = lorenz\n", CM_CFG_ESYNTAX, "2: unknown section [Engine]");
+    expect_error("profile = lorenz\n", CM_CFG_ESYNTAX, "1: key 'profile' is outside any section");
+
+    puts("bad values");
+    expect_error("[engine]\nprofile = foo\n", CM_CFG_ESYNTAX,
+                 "2: profile 'foo' is not one of lorenz, lorenz-chacha20, aes-256-gcm");
+    expect_error("[engine]\nprofile =\n", CM_CFG_ESYNTAX, "2: profile '' is not one of");
+    const char *threads[] = {"-1", "abc", "1025", "0x10", "4 cores", "99999999999999999999"};
+    for (size_t i = 0; i < sizeof threads / sizeof threads[0]; i++) {
+        char text[100], want[200];
+        snprintf(text, sizeof text, "; c\n[engine]\nthreads = %s\n", threads[i]);
+        snprintf(want, sizeof want,
+                 "3: threads '%s' is not a whole number from 0 to 1024 (0 = all cores)",
+                 threads[i]);
+        expect_error(text, CM_CFG_ESYNTAX, want);
+    }
+    const char *ports[] = {"0", "65536", "", "+104", "104.0"};
+    for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
+        char text[100], want[200];
+        snprintf(text, sizeof text, "[scp]\nport = %s\n", ports[i]);
+        snprintf(want, sizeof want, "2: port '%s' is not a TCP port number from 1 to 65535",
+                 ports[i]);
+        expect_error(text, CM_CFG_ESYNTAX, want);
+    }
+    expect_error("[scp]\naetitle =\n", CM_CFG_ESYNTAX, "2: aetitle '' is not a valid AE title");
+    expect_error("[scp]\naetitle = ABCDEFGHIJKLMNOPQ\n", CM_CFG_ESYNTAX,
+                 "2: aetitle 'ABCDEFGHIJKLMNOPQ' is not a valid AE title; expected 1 to 16");
+    expect_error("[scp]\naetitle = A\\B\n", CM_CFG_ESYNTAX, "2: aetitle 'A\\B' is not a valid");
+    expect_error("[log]\nlevel = verbose\n", CM_CFG_ESYNTAX,
+                 "2: level 'verbose' is not one of fatal, error, warn, info, debug, trace");
+    expect_error("[log]\nlevel = INFO\n", CM_CFG_ESYNTAX, "2: level 'INFO' is not one of");
+    expect_error("[keyring]\ndir =\n", CM_CFG_ESYNTAX,
+                 "2: dir is empty; expected a directory path");
+    expect_error("[archive]\ndir =   \t\n", CM_CFG_ESYNTAX, "2: dir is empty");
+
+    puts("duplicates and continuation lines");
+    expect_error("[engine]\nthreads = 2\n[log]\nlevel = info\n[engine]\nthreads = 3\n",
+                 CM_CFG_ESYNTAX,
+                 "6: key 'threads' in section [engine] is set again (first on line 2)");
+    expect_error("[log]\naudit = /var/log/a\n   /var/log/b\n", CM_CFG_ESYNTAX,
+                 "3: indented line continues the value of 'audit' (line 2)");
+
+    puts("lines inih cannot parse");
+    expect_error("[engine\nprofile = lorenz\n", CM_CFG_ESYNTAX,
+                 "1: cannot parse '[engine'; expected '[section]', 'key = value' or a comment");
+    expect_error("[engine]\nprofile = lorenz\njust words\n", CM_CFG_ESYNTAX,
+                 "3: cannot parse 'just words'");
+    /* the first error wins, whoever found it */
+    expect_error("[engine]\njust words\nspeed = 1\n", CM_CFG_ESYNTAX, "2: cannot parse");
+    expect_error("[engine]\nspeed = 1\njust words\n", CM_CFG_ESYNTAX, "2: unknown key 'speed'");
+
+    puts("over-long lines are refused, not split");
+    char text[600], want[100];
+    snprintf(text, sizeof text, "[log]\naudit = /%0240d\n", 0);
+    snprintf(want, sizeof want, "2: line is %d characters long; lines may be at most %d",
+             (int)strlen("audit = /") + 240, CM_CONFIG_LINE_MAX);
+    expect_error(text, CM_CFG_ESYNTAX, want);
+    char line[CM_CONFIG_LINE_MAX + 1];
+    memset(line, 'x', sizeof line);
+    line[CM_CONFIG_LINE_MAX] = '\0';
+    memcpy(line, "; ", 2);
+    snprintf(text, sizeof text, "%s\r\n%s\n[engine]\nthreads = 3\n", line, line);
+    const char *ok = fx_path("longest.ini");
+    fx_write(ok, text, 0644);
+    cm_error err = {{0}};
+    CHECK_EQ_INT(cm_config_load_file(&cfg, ok, &err), 0); /* exactly the limit is fine */
+    CHECK_EQ_INT(cfg.threads, 3);
+    snprintf(text, sizeof text, "%sx\n", line);
+    snprintf(want, sizeof want, "1: line is %d characters long", CM_CONFIG_LINE_MAX + 1);
+    expect_error(text, CM_CFG_ESYNTAX, want);
+
+    puts("not a text file");
+    const char *nul = fx_path("nul.ini");
+    fx_write_bytes(nul, "[engine]\nthreads = 1\0\n", 22, 0644);
+    CHECK_EQ_INT(cm_config_load_file(&cfg, nul, &err), CM_CFG_ESYNTAX);
+    CHECK(fx_contains(err.msg, ":2: NUL byte"));
+}
+
+static void test_file_errors(void)
+{
+    cm_error err = {{0}};
+    puts("missing file, directory, file writable by others");
+    const char *missing = fx_path("missing.ini");
+    CHECK_EQ_INT(cm_config_load_file(&cfg, missing, &err), CM_CFG_ENOENT);
+    CHECK(fx_contains(err.msg, missing));
+    CHECK_EQ_INT(cm_config_load_file(&cfg, fixture_root, &err), CM_CFG_EIO);
+    CHECK(fx_contains(err.msg, "not a regular file"));
+    const char *wide = fx_path("wide.ini");
+    fx_write(wide, "[engine]\n", 0666);
+    CHECK_EQ_INT(cm_config_load_file(&cfg, wide, &err), CM_CFG_EMODE);
+    CHECK(fx_contains(err.msg, "has mode 0666"));
+    CHECK(fx_contains(err.msg, wide));
+    CHECK_EQ_INT(cm_config_load_file(&cfg, NULL, &err), CM_CFG_EINVAL);
+    CHECK_EQ_INT(cm_config_load_file(NULL, wide, &err), CM_CFG_EINVAL);
+    CHECK_EQ_INT(cm_config_load_file(&cfg, missing, NULL), CM_CFG_ENOENT);
+}
+
+int main(void)
+{
+    fixture_init();
+    test_embedded_default();
+    test_every_key();
+    test_relative_resolution();
+    test_errors();
+    test_file_errors();
+    puts("ok");
+    return 0;
+}
