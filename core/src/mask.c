@@ -17,10 +17,9 @@
 
 #define KS_CHUNK_BLOCKS 8u /* keystream generated 4 KiB at a time */
 
-/* g: a keyed block mix.  t, the sum of all (word ^ key), reaches every output word. */
-static inline __attribute__((always_inline)) void chain_mix(uint8_t G[CM_BLOCKBYTES],
-                                                            const uint8_t prev[CM_BLOCKBYTES],
-                                                            const uint8_t key[CM_BLOCKBYTES])
+/* g: a keyed block mix, G[i] = fmix32(prev[i] ^ key[i] ^ t) over 32-bit lanes, where t, the
+ * sum of all (prev ^ key), carries every input word into every output word. */
+static inline __attribute__((always_inline)) uint32_t chain_sum(const uint8_t *prev, const uint8_t *key)
 {
     uint32_t t = 0;
     for (unsigned i = 0; i < CM_BLOCKBYTES; i += 4) {
@@ -29,12 +28,70 @@ static inline __attribute__((always_inline)) void chain_mix(uint8_t G[CM_BLOCKBY
         memcpy(&k, key + i, 4);
         t += v ^ k;
     }
+    return t;
+}
+
+static inline __attribute__((always_inline)) uint32_t chain_lane(const uint8_t *prev, const uint8_t *key,
+                                                                  uint32_t t, unsigned i)
+{
+    uint32_t v, k;
+    memcpy(&v, prev + i, 4);
+    memcpy(&k, key + i, 4);
+    return cm_fmix32(v ^ k ^ t);
+}
+
+/* Word-wise add/subtract of packed 8- or 16-bit words inside 32-bit lanes (hi = the top bit of
+ * each word; hi = 0 means one 32-bit word). */
+static inline __attribute__((always_inline)) uint32_t swar_add(uint32_t x, uint32_t y, uint32_t hi)
+{
+    return ((x & ~hi) + (y & ~hi)) ^ ((x ^ y) & hi);
+}
+
+static inline __attribute__((always_inline)) uint32_t swar_sub(uint32_t x, uint32_t y, uint32_t hi)
+{
+    return ((x | hi) - (y & ~hi)) ^ ((x ^ ~y) & hi);
+}
+
+/* dst = a + b + g(prev, key)  (sub: a - b - g), word-wise modulo 2^(8w), one full block;
+ * b may be NULL for zero.  dst may be a; prev must not overlap dst. */
+static inline __attribute__((always_inline)) void block_chain(uint8_t *dst, const uint8_t *a, const uint8_t *b,
+                                                              const uint8_t *prev, const uint8_t *key,
+                                                              unsigned w, int sub)
+{
+    const uint32_t t = chain_sum(prev, key);
+    if (w == 8) {
+        for (unsigned i = 0; i < CM_BLOCKBYTES; i += 8) {
+            uint64_t x, y = 0;
+            memcpy(&x, a + i, 8);
+            if (b != NULL)
+                memcpy(&y, b + i, 8);
+            uint64_t g = (uint64_t)chain_lane(prev, key, t, i) | (uint64_t)chain_lane(prev, key, t, i + 4) << 32;
+            x = sub ? x - y - g : x + y + g;
+            memcpy(dst + i, &x, 8);
+        }
+        return;
+    }
+    const uint32_t hi = w == 1 ? 0x80808080u : w == 2 ? 0x80008000u : 0u;
     for (unsigned i = 0; i < CM_BLOCKBYTES; i += 4) {
-        uint32_t v, k;
-        memcpy(&v, prev + i, 4);
-        memcpy(&k, key + i, 4);
-        v = cm_fmix32((v ^ k) ^ t);
-        memcpy(G + i, &v, 4);
+        uint32_t x, y = 0;
+        memcpy(&x, a + i, 4);
+        if (b != NULL)
+            memcpy(&y, b + i, 4);
+        uint32_t g = chain_lane(prev, key, t, i);
+        x = sub ? swar_sub(swar_sub(x, y, hi), g, hi) : swar_add(swar_add(x, y, hi), g, hi);
+        memcpy(dst + i, &x, 4);
+    }
+}
+
+/* The whole G block, for the last (word-chained) block. */
+static inline __attribute__((always_inline)) void chain_mix(uint8_t G[CM_BLOCKBYTES],
+                                                            const uint8_t prev[CM_BLOCKBYTES],
+                                                            const uint8_t key[CM_BLOCKBYTES])
+{
+    const uint32_t t = chain_sum(prev, key);
+    for (unsigned i = 0; i < CM_BLOCKBYTES; i += 4) {
+        uint32_t g = chain_lane(prev, key, t, i);
+        memcpy(G + i, &g, 4);
     }
 }
 
@@ -59,40 +116,6 @@ static uint64_t load_word(const uint8_t *p, unsigned w)
 static void store_word(uint8_t *p, uint64_t v, unsigned w) { memcpy(p, &v, w); }
 
 static uint64_t word_mask(unsigned w) { return w == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * w)) - 1; }
-
-/* dst = a + b + c, or a - b - c, word-wise modulo 2^(8w), over one full block; element-wise
- * memcpy loads and stores so any alignment works and the compiler emits vector moves. */
-#define BLOCK_ARITH(T, OP)                                                                \
-    for (unsigned i = 0; i < CM_BLOCKBYTES; i += sizeof(T)) {                             \
-        T va, vb, vc;                                                                     \
-        memcpy(&va, a + i, sizeof(T));                                                    \
-        memcpy(&vb, b + i, sizeof(T));                                                    \
-        memcpy(&vc, c + i, sizeof(T));                                                    \
-        va = (T)(va OP vb OP vc);                                                         \
-        memcpy(dst + i, &va, sizeof(T));                                                  \
-    }
-
-static inline __attribute__((always_inline)) void block_add(uint8_t *dst, const uint8_t *a,
-                                                            const uint8_t *b, const uint8_t *c, unsigned w)
-{
-    switch (w) {
-    case 1: BLOCK_ARITH(uint8_t, +); break;
-    case 2: BLOCK_ARITH(uint16_t, +); break;
-    case 4: BLOCK_ARITH(uint32_t, +); break;
-    default: BLOCK_ARITH(uint64_t, +); break;
-    }
-}
-
-static inline __attribute__((always_inline)) void block_sub(uint8_t *dst, const uint8_t *a,
-                                                            const uint8_t *b, const uint8_t *c, unsigned w)
-{
-    switch (w) {
-    case 1: BLOCK_ARITH(uint8_t, -); break;
-    case 2: BLOCK_ARITH(uint16_t, -); break;
-    case 4: BLOCK_ARITH(uint32_t, -); break;
-    default: BLOCK_ARITH(uint64_t, -); break;
-    }
-}
 
 static const uint8_t ZERO_BLOCK[CM_BLOCKBYTES];
 
@@ -126,8 +149,8 @@ CM_HOT static void mask_segment(const cm_object *obj, const segment_material *sm
     uint8_t G[CM_BLOCKBYTES];
     const uint8_t *prev = ZERO_BLOCK;
     for (size_t j = 0; j + 1 < nblk; j++) {
-        chain_mix(G, prev, obj->chain_key_fwd);
-        block_add(out + CM_BLOCKBYTES * j, in + CM_BLOCKBYTES * j, keystream_next(&ks), G, w);
+        block_chain(out + CM_BLOCKBYTES * j, in + CM_BLOCKBYTES * j, keystream_next(&ks), prev,
+                    obj->chain_key_fwd, w, 0);
         prev = out + CM_BLOCKBYTES * j;
     }
     /* Last block: word chain forward, then backward. */
@@ -157,8 +180,7 @@ CM_HOT static void mask_segment(const cm_object *obj, const segment_material *sm
         next = padded;
     }
     for (size_t j = nblk - 1; j-- > 0;) {
-        chain_mix(G, next, obj->chain_key_bwd);
-        block_add(out + CM_BLOCKBYTES * j, out + CM_BLOCKBYTES * j, G, ZERO_BLOCK, w);
+        block_chain(out + CM_BLOCKBYTES * j, out + CM_BLOCKBYTES * j, NULL, next, obj->chain_key_bwd, w, 0);
         next = out + CM_BLOCKBYTES * j;
     }
     cm_memzero(&ks, sizeof ks);
@@ -183,10 +205,8 @@ CM_HOT static void unmask_segment(const cm_object *obj, const segment_material *
             memcpy(padded, next, r);
             next = padded;
         }
-        chain_mix(G, next, obj->chain_key_bwd);
-        block_sub(ccur, in + CM_BLOCKBYTES * j, G, ZERO_BLOCK, w);
-        chain_mix(G, cprev, obj->chain_key_fwd);
-        block_sub(out + CM_BLOCKBYTES * j, ccur, keystream_next(&ks), G, w);
+        block_chain(ccur, in + CM_BLOCKBYTES * j, NULL, next, obj->chain_key_bwd, w, 1);
+        block_chain(out + CM_BLOCKBYTES * j, ccur, keystream_next(&ks), cprev, obj->chain_key_fwd, w, 1);
         memcpy(cprev, ccur, sizeof cprev);
     }
     const uint64_t mask = word_mask(w);
