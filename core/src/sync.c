@@ -291,7 +291,8 @@ static double mask_of(const double eta[3], const double v[3])
     return eta[0] * v[0] + eta[1] * v[1] + eta[2] * v[2];
 }
 
-int cm_analog_run(cm_sync *s, double *cipher, double *recovered, const double *message, size_t n)
+int cm_analog_run(cm_sync *s, double *cipher, double *recovered, double *mask, const double *message,
+                  size_t n)
 {
     if (s == NULL || cipher == NULL || message == NULL)
         return -1;
@@ -304,7 +305,10 @@ int cm_analog_run(cm_sync *s, double *cipher, double *recovered, const double *m
         if (j < n) {
             double z[3];
             cm_sync_master(s, 0, z);
-            cipher[j] = message[j] + mask_of(s->cfg.eta, z);
+            double m = mask_of(s->cfg.eta, z);
+            cipher[j] = message[j] + m;
+            if (mask != NULL)
+                mask[j] = m;
         }
         if (recovered == NULL)
             continue;

@@ -100,8 +100,11 @@ double cm_sync_error_norm(const cm_sync *s, unsigned i); /* Euclidean norm of e_
 /* The analog channel, from the current state: message sample j rides on step j,
  *   cipher[j] = M[j] + sum_k eta_k z_k(t_j),   t_j = t + (j + 1) dt,
  * and slave i recovers it tau_i later as recovered[i * n + j] = cipher[j] - sum eta_k y_ik(t_j + tau_i).
- * Advances the system by n + max lag steps.  recovered may be NULL.  0 or -1. */
-int cm_analog_run(cm_sync *s, double *cipher, double *recovered, const double *message, size_t n);
+ * mask[j] = sum_k eta_k z_k(t_j), the signal added to M[j]: it does not depend on the message,
+ * so the cipher of any other message is M'[j] + mask[j] without running the system again.
+ * Advances the system by n + max lag steps.  recovered and mask may be NULL.  0 or -1. */
+int cm_analog_run(cm_sync *s, double *cipher, double *recovered, double *mask, const double *message,
+                  size_t n);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,46 @@
+/* image.h - the pixel rasters of `chaosmask analyze` and `chaosmask paper`, and their PNG files
+ * (libpng).  A raster owns its samples in the layout of core's cm_image view: row-major,
+ * channels interleaved, 16-bit samples little-endian. */
+#ifndef CHAOSMASK_PLUGIN_IMAGE_H
+#define CHAOSMASK_PLUGIN_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chaosmask/metrics.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cm_raster {
+    uint8_t *data;
+    size_t width, height;
+    unsigned channels; /* 1 gray, 3 RGB, 4 RGBA */
+    unsigned bits;     /* 8 or 16 */
+} cm_raster;
+
+#define CM_RASTER_MAX_SIDE 65536u
+
+/* Allocates a zeroed raster; 0 on success, -1 on a bad shape or out of memory. */
+int cm_raster_alloc(cm_raster *r, size_t width, size_t height, unsigned channels, unsigned bits);
+void cm_raster_free(cm_raster *r);
+size_t cm_raster_bytes(const cm_raster *r);
+cm_image cm_raster_view(const cm_raster *r);
+/* Sample access (index in storage order). */
+unsigned cm_raster_get(const cm_raster *r, size_t i);
+void cm_raster_set(cm_raster *r, size_t i, unsigned v);
+
+/* Reads a PNG: gray and RGB(A) of 8 or 16 bits; palette images become RGB(A), gray below 8
+ * bits becomes 8-bit.  Gray+alpha is refused.  On failure returns -1 with a message naming
+ * the file in err (errlen bytes) and leaves r empty. */
+int cm_png_read(cm_raster *r, const char *path, char *err, size_t errlen);
+/* Writes r as a PNG of its own format; -1 with a message on failure (no partial file left). */
+int cm_png_write(const char *path, const cm_raster *r, char *err, size_t errlen);
+/* Encodes r as PNG into a malloc'd buffer (*out, *outlen), for data URIs; -1 on failure. */
+int cm_png_encode(uint8_t **out, size_t *outlen, const cm_raster *r, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,239 @@
+/* report_html.c - a self-contained report.html: the metrics table (and the paper's Table 1
+ * beside it), the images and the figures, every picture embedded as a base64 data URI
+ * (OpenSSL EVP_EncodeBlock), so the one file can be mailed or archived as is. */
+#define _POSIX_C_SOURCE 200809L
+#include "analysis.h"
+
+#include <errno.h>
+#include <math.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chaosmask/chaosmask.h"
+
+/* The paper's Table 1 (images without noise), as printed. */
+static const struct {
+    const char *name;
+    double hist_std, hist_enc, corr, npcr, uaci, psnr, entropy;
+} paper_rows[6] = {
+    {"Image 1 (endoscopy)", 74440.2265, 74083.5781, 0.9998, 97.69, 34.35, 51.9108, 7.2802},
+    {"Image 2 (peripheral blood)", 146681.6640, 145352.8125, 0.9994, 99.94, 33.46, 42.5356, 5.9297},
+    {"Image 3 (skin cancer)", 125273.1015, 135212.5234, 0.9927, 98.68, 35.12, 32.9563, 5.7950},
+    {"Image 4 (X-ray)", 383457.8828, 361655.2265, 0.9998, 99.69, 33.24, 50.6989, 6.3333},
+    {"Image 5 (CT)", 98919.3515, 121034.3515, 0.9999, 99.97, 33.45, 48.8672, 6.5549},
+    {"Image 6 (CT)", 51902.2109, 51890.2656, 0.9999, 99.61, 33.33, 49.1591, 7.4721},
+};
+
+static void html_escape(FILE *f, const char *s)
+{
+    for (; *s; s++)
+        switch (*s) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default: fputc(*s, f);
+        }
+}
+
+/* <img> with the file's bytes as a data URI; a visible note when the file is missing. */
+static int embed_png(FILE *out, const char *dir, const char *sub, const char *file,
+                     const char *alt, const char *css)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s%s%s/%s", dir, sub[0] ? "/" : "", sub, file);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(out, "<p class=\"missing\">(%s not found)</p>\n", file);
+        return 0;
+    }
+    if (fseek(f, 0, SEEK_END) != 0) {
+        fclose(f);
+        return -1;
+    }
+    long len = ftell(f);
+    rewind(f);
+    unsigned char *raw = len > 0 ? malloc((size_t)len) : NULL;
+    unsigned char *b64 = len > 0 ? malloc(4 * ((size_t)len / 3 + 1) + 1) : NULL;
+    int rc = -1;
+    if (raw != NULL && b64 != NULL && fread(raw, 1, (size_t)len, f) == (size_t)len) {
+        EVP_EncodeBlock(b64, raw, (int)len);
+        fprintf(out, "<img class=\"%s\" alt=\"", css);
+        html_escape(out, alt);
+        fprintf(out, "\" src=\"data:image/png;base64,%s\">\n", b64);
+        rc = 0;
+    }
+    free(raw);
+    free(b64);
+    fclose(f);
+    return rc;
+}
+
+static const char *pass_cell(int ok)
+{
+    return ok ? "<td class=\"pass\">pass</td>" : "<td class=\"fail\">fail</td>";
+}
+
+static void num_cell(FILE *f, double v, int dec)
+{
+    char b[64];
+    fprintf(f, "<td>%s</td>", cm_fmt_num(b, sizeof b, v, dec));
+}
+
+static void metrics_table(FILE *f, const cm_analysis *const *rows, size_t n)
+{
+    fputs("<table><tr><th>image</th><th>mode</th><th>size</th><th>hist. var. plain</th>"
+          "<th>hist. var. cipher</th><th>hist. var. recovered</th><th>correlation</th>"
+          "<th>NPCR % (random px)</th><th>UACI % (random px)</th><th>NPCR/UACI first, last, "
+          "random</th><th>PSNR dB</th><th>entropy plain</th><th>entropy cipher</th>"
+          "<th>local entropy cipher</th><th>&chi;&sup2; cipher</th><th>adj. corr. cipher H/V/D</th>"
+          "<th>adj. corr. plain H/V/D</th><th>targets</th></tr>\n", f);
+    for (size_t i = 0; i < n; i++) {
+        const cm_analysis *a = rows[i];
+        char b[3][64];
+        fputs("<tr><td>", f);
+        html_escape(f, a->name);
+        fprintf(f, "</td><td>%s</td><td>%zux%zu %s %u-bit</td>", a->mode_name, a->width, a->height,
+                a->channels == 1 ? "gray" : (a->channels == 3 ? "RGB" : "RGBA"), a->bits);
+        num_cell(f, a->hist_var_plain, 2);
+        num_cell(f, a->hist_var_cipher, 2);
+        num_cell(f, a->hist_var_recovered, 2);
+        num_cell(f, a->correlation_recovered, 6);
+        num_cell(f, a->npcr, 4);
+        num_cell(f, a->uaci, 4);
+        fputs("<td>", f);
+        for (int t = 0; t < 3; t++)
+            fprintf(f, "%s%s", t ? " " : "",
+                    a->trials[t].npcr_pass && a->trials[t].uaci_pass ? "&#10003;" : "&#10007;");
+        fputs("</td>", f);
+        num_cell(f, a->psnr_recovered, 4);
+        num_cell(f, a->entropy_plain, 4);
+        num_cell(f, a->entropy_cipher, 4);
+        num_cell(f, a->local_entropy_cipher, 4);
+        fprintf(f, "<td>%.1f (crit. %.1f)</td>", a->chi2_cipher, a->chi2_critical);
+        fprintf(f, "<td>%s / %s / %s</td>", cm_fmt_num(b[0], 64, a->adj_cipher[0], 4),
+                cm_fmt_num(b[1], 64, a->adj_cipher[1], 4), cm_fmt_num(b[2], 64, a->adj_cipher[2], 4));
+        fprintf(f, "<td>%s / %s / %s</td>", cm_fmt_num(b[0], 64, a->adj_plain[0], 4),
+                cm_fmt_num(b[1], 64, a->adj_plain[1], 4), cm_fmt_num(b[2], 64, a->adj_plain[2], 4));
+        if (a->mode == CM_ANALYSIS_MODE_ANALOG)
+            fputs("<td class=\"measured\">measured</td>", f);
+        else
+            fputs(pass_cell(cm_analysis_targets_pass(a, NULL, 0)), f);
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
+static void paper_table(FILE *f)
+{
+    fputs("<h2>The paper's Table 1 (as printed)</h2>\n<table><tr><th>image</th><th>histogram "
+          "standard</th><th>histogram encrypted</th><th>correlation</th><th>NPCR %</th>"
+          "<th>UACI %</th><th>PSNR dB</th><th>entropy</th></tr>\n", f);
+    for (int i = 0; i < 6; i++)
+        fprintf(f, "<tr><td>%s</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.2f</td><td>%.2f"
+                   "</td><td>%.4f</td><td>%.4f</td></tr>\n", paper_rows[i].name, paper_rows[i].hist_std,
+                paper_rows[i].hist_enc, paper_rows[i].corr, paper_rows[i].npcr, paper_rows[i].uaci,
+                paper_rows[i].psnr, paper_rows[i].entropy);
+    fputs("</table>\n<p class=\"note\">Targets read from it: NPCR 97.69&ndash;99.97 %, UACI "
+          "33.24&ndash;35.12 %, entropy 5.79&ndash;7.47, PSNR 32.96&ndash;51.91 dB, correlation "
+          "0.9927&ndash;0.9999. The paper's NPCR/UACI are most likely plain-vs-cipher figures "
+          "(our columns <code>npcr_plain_cipher</code>/<code>uaci_plain_cipher</code> in "
+          "metrics.csv); ours are the differential test of Wu et al.: two plaintexts one sample "
+          "apart, same key and nonce.</p>\n", f);
+}
+
+static void row_section(FILE *f, const char *dir, const char *sub, const cm_analysis *a, int sync_figs)
+{
+    char b[4][64];
+    fputs("<section><h3>", f);
+    html_escape(f, a->name);
+    fprintf(f, " &mdash; %s</h3>\n", a->mode_name);
+    fprintf(f, "<p>NPCR/UACI critical values (Wu et al. 2011, &alpha; = %.2f, %zu samples, F = %u): "
+               "NPCR &ge; %.4f %%, UACI in [%.4f, %.4f] %%. ", CM_METRICS_ALPHA,
+            a->width * a->height * a->channels, (1u << a->bits) - 1, a->npcr_critical, a->uaci_low,
+            a->uaci_high);
+    for (int t = 0; t < 3; t++)
+        fprintf(f, "%s pixel (index %zu): NPCR %.4f %% (%s), UACI %.4f %% (%s). ",
+                a->trials[t].where, a->trials[t].index, a->trials[t].npcr,
+                a->trials[t].npcr_pass ? "pass" : "fail", a->trials[t].uaci,
+                a->trials[t].uaci_pass ? "pass" : "fail");
+    if (a->mode == CM_ANALYSIS_MODE_ANALOG)
+        fprintf(f, "Analog channel (&eta; = %.4g per component): max |M&#770; &minus; M| before "
+                   "rounding %s (slave 1), %s (slave 2); PSNR after rounding %s / %s dB; lossless: %s.",
+                a->analog_eta, cm_fmt_num(b[0], 64, a->analog_max_abs_error[0], 6),
+                cm_fmt_num(b[1], 64, a->analog_max_abs_error[1], 6),
+                cm_fmt_num(b[2], 64, a->analog_psnr_slave[0], 4),
+                cm_fmt_num(b[3], 64, a->analog_psnr_slave[1], 4), a->lossless ? "yes" : "no");
+    else
+        fprintf(f, "Key sensitivity (one key bit flipped): NPCR %.4f %%, UACI %.4f %%. Lossless: %s.",
+                a->key_npcr, a->key_uaci, a->lossless ? "yes" : "no");
+    fputs("</p>\n<div class=\"row\">", f);
+    static const char *const imgs[4] = {"plain.png", "cipher.png", "cipher_1px.png", "recovered.png"};
+    for (int i = 0; i < 4; i++) {
+        fputs("<figure>", f);
+        embed_png(f, dir, sub, imgs[i], imgs[i], "thumb");
+        fprintf(f, "<figcaption>%s</figcaption></figure>", imgs[i]);
+    }
+    fputs("</div>\n", f);
+    embed_png(f, dir, sub, "fig_histograms.png", "histograms", "fig");
+    embed_png(f, dir, sub, "fig_adjacent.png", "adjacent pixels", "fig");
+    if (sync_figs && a->mode == CM_ANALYSIS_MODE_ANALOG) {
+        embed_png(f, dir, sub, "fig_phase.png", "phase portraits", "fig");
+        embed_png(f, dir, sub, "fig_sync_error.png", "synchronisation error", "fig");
+        embed_png(f, dir, sub, "fig_estimates.png", "parameter estimates", "fig");
+    }
+    fputs("</section>\n", f);
+}
+
+int cm_report_html(const char *dir, const char *title, const cm_analysis *const *rows,
+                   const char *const *subdirs, size_t nrows, int with_paper, char *err,
+                   size_t errlen)
+{
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof path, "%s/report.html", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
+        return -1;
+    }
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>", f);
+    html_escape(f, title);
+    fputs("</title>\n<style>body{font-family:sans-serif;margin:24px;max-width:1400px}"
+          "table{border-collapse:collapse;font-size:13px;margin:8px 0}td,th{border:1px solid #bbb;"
+          "padding:3px 6px;text-align:right;white-space:nowrap}th{background:#eef}td:first-child{text-align:left}"
+          ".pass{background:#d8f5d0}.fail{background:#f8d0d0}.measured{background:#eee}"
+          ".thumb{width:220px;image-rendering:pixelated;border:1px solid #999}.fig{max-width:100%;"
+          "display:block;margin:8px 0}.row{display:flex;gap:12px;flex-wrap:wrap}figure{margin:0}"
+          "figcaption{text-align:center;font-size:12px}.note{font-size:13px;color:#333}"
+          "section{border-top:2px solid #ccd;margin-top:18px}</style></head><body>\n<h1>", f);
+    html_escape(f, title);
+    time_t now = time(NULL);
+    char when[64];
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));
+    fprintf(f, "</h1>\n<p class=\"note\">ChaosMask %s, generated %s. Digital profiles use a fixed "
+               "demo key and nonce (cipher and cipher_1px share them); the analog channel is the "
+               "paper's scheme, reported as measured. Every number below was computed from the "
+               "PNG files written next to this report.</p>\n", CM_VERSION_STRING, when);
+    fputs("<h2>Measured</h2>\n<div style=\"overflow-x:auto\">", f);
+    metrics_table(f, rows, nrows);
+    fputs("</div>\n", f);
+    if (with_paper)
+        paper_table(f);
+    int sync_done = 0;
+    for (size_t i = 0; i < nrows; i++) {
+        int want_sync = !sync_done && rows[i]->mode == CM_ANALYSIS_MODE_ANALOG;
+        row_section(f, dir, subdirs[i], rows[i], want_sync);
+        sync_done |= want_sync;
+    }
+    fputs("</body></html>\n", f);
+    if (ferror(f) | (fclose(f) != 0) || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
