@@ -1,0 +1,75 @@
+/* internal.h - what the files of dicom/src share: the error helper, the protected-element
+ * layout (one walker for every pixel-bearing element) and the private block. */
+#ifndef CHAOSMASK_DICOM_INTERNAL_H
+#define CHAOSMASK_DICOM_INTERNAL_H
+
+#include "chaosmask/dicom.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdatset.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace chaosmask {
+
+/* Fills err (when not NULL) and returns code. */
+int dicom_fail(cm_dicom_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* One engine segment: a frame, a fragment, an overlay plane, a waveform multiplex group. */
+struct Segment {
+    uint8_t *data;
+    size_t len;
+};
+
+/* One protected element: where it is, how it is cut into segments. */
+struct ProtectedElement {
+    std::string path;      /* "7FE00010", "00880200/0/7FE00010" */
+    std::string vr;
+    bool encapsulated = false;
+    unsigned word_bytes = 1;
+    uint64_t length = 0;   /* bytes masked (sum of segment lengths) */
+    std::vector<Segment> segments;
+};
+
+/* Finds and validates every protected element of ds (in tag order); an empty list is not an
+ * error.  Values are loaded into memory and handed out as little-endian words. */
+int layout_collect(DcmItem &ds, E_TransferSyntax xfer, std::vector<ProtectedElement> &out,
+                   cm_dicom_error *err);
+
+/* The fields of the private block (docs/private-block.md). */
+struct PrivateBlock {
+    uint16_t slot = 0;                 /* bb of (0099,bbxx) */
+    uint32_t block_version = 0;
+    uint32_t engine_version = 0;
+    std::string profile;
+    std::string key_id;
+    std::vector<uint8_t> nonce;
+    std::string transfer_syntax;
+    std::vector<std::string> paths;
+    std::vector<uint32_t> lengths;
+    std::vector<uint16_t> word_bytes;
+    std::vector<uint32_t> segment_counts;
+    std::vector<uint8_t> segment_tags;
+    std::vector<uint8_t> object_tag;
+};
+
+/* 0 and the slot when ds carries a ChaosMask block, CM_DICOM_ENOTENCRYPTED otherwise. */
+int block_find(DcmItem &ds, uint16_t *slot);
+/* Reads and checks the shape of every field; CM_DICOM_EBLOCK or CM_DICOM_EUNSUPPORTED. */
+int block_read(DcmItem &ds, uint16_t slot, PrivateBlock &block, cm_dicom_error *err);
+/* A free slot (no creator and no element in it); CM_DICOM_EUNSUPPORTED when all are used. */
+int block_free_slot(DcmItem &ds, uint16_t *slot, cm_dicom_error *err);
+/* Inserts the creator and every field at block.slot. */
+int block_write(DcmItem &ds, const PrivateBlock &block, cm_dicom_error *err);
+/* Removes the creator and every element of the block. */
+void block_remove(DcmItem &ds, uint16_t slot);
+/* The associated data of the object tag: every field but the object tag, the SOP Instance
+ * UID (the key-derivation context) and the length of every segment, in a fixed encoding. */
+std::vector<uint8_t> block_aad(const PrivateBlock &block, const std::string &context,
+                               const std::vector<ProtectedElement> &layout);
+
+} // namespace chaosmask
+
+#endif
