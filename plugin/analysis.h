@@ -74,6 +74,9 @@ void cm_analysis_free(cm_analysis *a);
 
 /* Digital-profile targets of issue 3; 1 when all pass.  why (may be NULL) lists failures. */
 int cm_analysis_targets_pass(const cm_analysis *a, char *why, size_t whylen);
+/* 1 when the NPCR/UACI targets apply: every digital profile but aes-256-gcm, which is standard
+ * AES-256-GCM (CTR mode, no diffusion by design; docs/paper.md explains the decision). */
+int cm_analysis_diffusion_target(const cm_analysis *a);
 
 /* Writes plain/cipher/cipher_1px/recovered.png and the figures into dir (which exists).
  * 0, or a CM_EXIT_... code with a message. */
