@@ -89,28 +89,6 @@ bool has_undefined_length_sequence(DcmItem &item)
     return false;
 }
 
-int load(const char *path, DcmFileFormat &ff, E_EncodingType &enc, cm_dicom_error *err)
-{
-    dicom_register_dictionary();
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return dicom_fail(err, CM_DICOM_EINPUT, "%s: %s", path, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return dicom_fail(err, CM_DICOM_EINPUT, "%s: not a regular file", path);
-    OFCondition c = ff.loadFile(path, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_fileOnly);
-    if (c.bad())
-        return dicom_fail(err, CM_DICOM_EINPUT, "%s: not a readable DICOM Part 10 file: %s", path, c.text());
-    c = ff.loadAllDataIntoMemory();
-    if (c.bad())
-        return dicom_fail(err, CM_DICOM_EINPUT, "%s: the file is truncated or damaged: %s", path, c.text());
-    DcmDataset *ds = ff.getDataset();
-    if (ds == nullptr || ds->getOriginalXfer() == EXS_Unknown)
-        return dicom_fail(err, CM_DICOM_EINPUT, "%s: the transfer syntax cannot be determined", path);
-    if (ds->card() == 0)
-        return dicom_fail(err, CM_DICOM_EINPUT, "%s: the dataset is empty", path);
-    enc = has_undefined_length_sequence(*ds) ? EET_UndefinedLength : EET_ExplicitLength;
-    return 0;
-}
 
 int fsync_dir(const std::string &dir)
 {
@@ -217,7 +195,7 @@ int run_on_file(const char *in_path, const char *out_path, cm_dicom_error *err, 
             return rc;
         DcmFileFormat ff;
         E_EncodingType enc = EET_ExplicitLength;
-        if ((rc = load(in_path, ff, enc, err)))
+        if ((rc = file_load(in_path, ff, enc, err)))
             return rc;
         if ((rc = op(*ff.getDataset())))
             return rc;
@@ -228,6 +206,30 @@ int run_on_file(const char *in_path, const char *out_path, cm_dicom_error *err, 
 }
 
 } // namespace
+
+int file_load(const char *path, DcmFileFormat &ff, E_EncodingType &enc, cm_dicom_error *err)
+{
+    dicom_register_dictionary();
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return dicom_fail(err, CM_DICOM_EINPUT, "%s: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return dicom_fail(err, CM_DICOM_EINPUT, "%s: not a regular file", path);
+    OFCondition c = ff.loadFile(path, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_fileOnly);
+    if (c.bad())
+        return dicom_fail(err, CM_DICOM_EINPUT, "%s: not a readable DICOM Part 10 file: %s", path, c.text());
+    c = ff.loadAllDataIntoMemory();
+    if (c.bad())
+        return dicom_fail(err, CM_DICOM_EINPUT, "%s: the file is truncated or damaged: %s", path, c.text());
+    DcmDataset *ds = ff.getDataset();
+    if (ds == nullptr || ds->getOriginalXfer() == EXS_Unknown)
+        return dicom_fail(err, CM_DICOM_EINPUT, "%s: the transfer syntax cannot be determined", path);
+    if (ds->card() == 0)
+        return dicom_fail(err, CM_DICOM_EINPUT, "%s: the dataset is empty", path);
+    enc = has_undefined_length_sequence(*ds) ? EET_UndefinedLength : EET_ExplicitLength;
+    return 0;
+}
+
 } // namespace chaosmask
 
 using namespace chaosmask;
@@ -281,7 +283,7 @@ extern "C" int cm_dicom_verify_file(const char *in_path, cm_dicom_key_fn key_fn,
     try {
         DcmFileFormat ff;
         E_EncodingType enc;
-        int rc = load(in_path, ff, enc, err);
+        int rc = file_load(in_path, ff, enc, err);
         if (rc)
             return rc;
         return dicom_verify_dataset(*ff.getDataset(), EXS_Unknown, key_fn, key_user, err);
@@ -295,7 +297,7 @@ extern "C" int cm_dicom_inspect_file(const char *in_path, cm_dicom_info *info, c
     try {
         DcmFileFormat ff;
         E_EncodingType enc;
-        int rc = load(in_path, ff, enc, err);
+        int rc = file_load(in_path, ff, enc, err);
         if (rc)
             return rc;
         return dicom_inspect_dataset(*ff.getDataset(), EXS_Unknown, info, err);

@@ -7,6 +7,7 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdatset.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
 
 #include <cstdint>
 #include <string>
@@ -16,6 +17,11 @@ namespace chaosmask {
 
 /* Fills err (when not NULL) and returns code. */
 int dicom_fail(cm_dicom_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Loads a Part 10 file completely into memory, with the checks every command shares
+ * (regular file, readable, not truncated, known transfer syntax, not empty); enc is how
+ * sequences were encoded, to write them back the same way. */
+int file_load(const char *path, DcmFileFormat &ff, E_EncodingType &enc, cm_dicom_error *err);
 
 /* One engine segment: a frame, a fragment, an overlay plane, a waveform multiplex group. */
 struct Segment {

@@ -1,10 +1,17 @@
 /* dicom_testtool.cpp - checks the corpus test needs beyond the command line tools:
  *   changed ORIG ENC    every protected element of ENC >= 1 KiB differs from ORIG in >= 99 % of
- *                       its bytes (prints each element's fraction; exit 1 otherwise)
+ *                       its bytes (prints each element's fraction; exit 1 otherwise).  An ideal
+ *                       cipher leaves n/256 bytes unchanged on average; below ~5 KiB, 1 % of n is
+ *                       within 6 sigma of that and an ideal cipher would miss it by chance (about
+ *                       once in a thousand 1 KiB elements, with a fresh nonce every run), so there
+ *                       the bound is n/256 + 6 sigma instead (1.6 % at 1 KiB, 1.2 % at 2 KiB).
  *   pixelhash FILE      SHA-256 over the bytes of every protected element, in layout order
  *   copy IN OUT         DCMTK load + save the way dicom/ does (the reference of a round trip)
  * White-box: uses dicom/src/internal.h to walk the same layout as the library. */
 #include "internal.h"
+
+#include <algorithm>
+#include <cmath>
 
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/oflog/oflog.h>
@@ -55,9 +62,11 @@ static int cmd_changed(const char *orig, const char *enc)
             total += x.len;
         }
         double pct = total ? 100.0 * (double)changed / (double)total : 100.0;
-        bool ok = total < 1024 || pct >= 99.0;
+        const double n = (double)total, mean = n / 256.0;
+        const double allowed = std::max(0.01 * n, mean + 6.0 * std::sqrt(mean * (1.0 - 1.0 / 256.0)));
+        bool ok = total < 1024 || (double)(total - changed) <= allowed;
         printf("  %-22s %10llu bytes  %7.3f %% changed%s\n", a[i].path.c_str(), (unsigned long long)total, pct,
-               ok ? "" : "  <-- below 99 %");
+               ok ? "" : "  <-- too many bytes unchanged");
         if (!ok)
             rc = 1;
     }

@@ -122,6 +122,21 @@ int cm_dicom_copy_file(const char *in_path, const char *out_path, cm_dicom_error
  * program that reads datasets through DCMTK itself (the service) calls it at start-up. */
 void cm_dicom_register_dictionary(void);
 
+/* One frame of an image as plain samples, for analysis (`chaosmask analyze`); never used on
+ * the storage path.  8- or 16-bit words (little-endian), 1 or 3 samples per pixel interleaved.
+ * Compressed syntaxes are decoded with DCMTK's codecs (JPEG, JPEG-LS, RLE; JPEG 2000 is
+ * refused: DCMTK has no free decoder for it).  Signed samples are mapped to unsigned by
+ * flipping the sign bit (order-preserving).  Encrypted objects are refused. */
+typedef struct cm_dicom_pixels {
+    uint8_t *data;                 /* width * height * channels * bits/8 bytes; malloc'ed */
+    size_t width, height;
+    unsigned channels, bits;
+    uint32_t frames;               /* frames in the object */
+    char photometric[17];
+} cm_dicom_pixels;
+int cm_dicom_read_frame(const char *in_path, uint32_t frame, cm_dicom_pixels *px, cm_dicom_error *err);
+void cm_dicom_pixels_free(cm_dicom_pixels *px);
+
 /* Describes IN without a key.  Returns 0 for a readable object, encrypted or not. */
 int cm_dicom_inspect_file(const char *in_path, cm_dicom_info *info, cm_dicom_error *err);
 
