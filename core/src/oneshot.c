@@ -74,63 +74,72 @@ static int run_job(frames_job *job)
     return rc;
 }
 
-/* The one-shot layout bound into the object tag. */
-static void layout_aad(uint8_t aad[32], const cm_params *p, size_t len)
-{
-    memcpy(aad, "cm_seal layout v1", 16);
-    cm_store_le32(aad + 16, p->word_bytes);
-    cm_store_le32(aad + 20, 0);
-    cm_store_le64(aad + 24, (uint64_t)p->frame_bytes);
-    /* len goes in through the tag of each frame; nframes through the object tag */
-    (void)len;
-}
+/* What cm_seal and cm_open share: validated parameters, the object's material, the segment
+ * tags and the layout bound into the object tag. */
+typedef struct oneshot {
+    cm_params params;
+    size_t nframes;
+    cm_object obj;
+    uint8_t *tags;
+    uint8_t aad[32]; /* "cm_seal layout v1", word width, frame size */
+} oneshot;
 
-static int prepare(const cm_params *params, const uint8_t *out, const uint8_t *in, size_t len,
-                   const uint8_t *tag, cm_params *eff, size_t *nframes)
+static int oneshot_begin(oneshot *os, const cm_params *params, const uint8_t *out, const uint8_t *in,
+                         size_t len, const uint8_t *tag, const uint8_t *key, const uint8_t *nonce,
+                         const uint8_t *context, size_t context_len)
 {
     if (params == NULL || tag == NULL || ((out == NULL || in == NULL) && len > 0))
         return CM_EINVAL;
-    *eff = *params;
-    if (cm_profile_name(eff->profile) == NULL)
+    cm_params *p = &os->params;
+    *p = *params;
+    if (cm_profile_name(p->profile) == NULL)
         return CM_EPROFILE;
-    unsigned w = eff->word_bytes;
+    const unsigned w = p->word_bytes;
     if (w != 1 && w != 2 && w != 4 && w != 8)
         return CM_EWIDTH;
-    if (len % w != 0 || eff->frame_bytes % w != 0)
+    if (len % w != 0 || p->frame_bytes % w != 0)
         return CM_ELENGTH;
-    if (eff->frame_bytes == 0 || eff->frame_bytes > len)
-        eff->frame_bytes = len > 0 ? len : w;
-    if (eff->frame_bytes > CM_MAX_SEGMENTBYTES)
+    if (p->frame_bytes == 0 || p->frame_bytes > len)
+        p->frame_bytes = len > 0 ? len : w;
+    if (p->frame_bytes > CM_MAX_SEGMENTBYTES)
         return CM_EINVAL;
-    *nframes = len == 0 ? 0 : (len + eff->frame_bytes - 1) / eff->frame_bytes;
-    if (*nframes > CM_MAX_SEGMENTS)
+    os->nframes = len == 0 ? 0 : (len + p->frame_bytes - 1) / p->frame_bytes;
+    if (os->nframes > CM_MAX_SEGMENTS)
         return CM_EINVAL;
+    /* the total length is bound through each frame's tag, the frame count by the object tag */
+    memcpy(os->aad, "cm_seal layout v1", 16);
+    cm_store_le32(os->aad + 16, p->word_bytes);
+    cm_store_le32(os->aad + 20, 0);
+    cm_store_le64(os->aad + 24, (uint64_t)p->frame_bytes);
+    int rc = cm_object_init(&os->obj, p->profile, key, nonce, context, context_len);
+    if (rc != CM_OK)
+        return rc;
+    os->tags = calloc(os->nframes ? os->nframes : 1, CM_SEGTAGBYTES);
+    if (os->tags == NULL) {
+        cm_object_wipe(&os->obj);
+        return CM_ENOMEM;
+    }
     return CM_OK;
+}
+
+static void oneshot_end(oneshot *os)
+{
+    free(os->tags);
+    cm_object_wipe(&os->obj);
 }
 
 int cm_seal(uint8_t *out, uint8_t tag[CM_TAGBYTES], const uint8_t *in, size_t len,
             const cm_params *params, const uint8_t key[CM_KEYBYTES],
             const uint8_t nonce[CM_NONCEBYTES], const uint8_t *context, size_t context_len)
 {
-    cm_params eff;
-    size_t nframes;
-    int rc = prepare(params, out, in, len, tag, &eff, &nframes);
+    oneshot os;
+    int rc = oneshot_begin(&os, params, out, in, len, tag, key, nonce, context, context_len);
     if (rc != CM_OK)
         return rc;
-    cm_object obj;
-    if ((rc = cm_object_init(&obj, eff.profile, key, nonce, context, context_len)) != CM_OK)
-        return rc;
-    uint8_t *tags = calloc(nframes ? nframes : 1, CM_SEGTAGBYTES), aad[32];
-    if (tags == NULL) {
-        cm_object_wipe(&obj);
-        return CM_ENOMEM;
-    }
-    frames_job job = {JOB_SEAL, &obj, &eff, out, in, len, nframes, tags, 1};
-    layout_aad(aad, &eff, len);
+    frames_job job = {JOB_SEAL, &os.obj, &os.params, out, in, len, os.nframes, os.tags, 1};
     if ((rc = run_job(&job)) == CM_OK)
-        rc = cm_object_tag(&obj, aad, sizeof aad, tags, nframes, tag);
-    free(tags);
-    cm_object_wipe(&obj);
+        rc = cm_object_tag(&os.obj, os.aad, sizeof os.aad, os.tags, os.nframes, tag);
+    oneshot_end(&os);
     return rc;
 }
 
@@ -138,31 +147,21 @@ int cm_open(uint8_t *out, const uint8_t *in, size_t len, const uint8_t tag[CM_TA
             const cm_params *params, const uint8_t key[CM_KEYBYTES],
             const uint8_t nonce[CM_NONCEBYTES], const uint8_t *context, size_t context_len)
 {
-    cm_params eff;
-    size_t nframes;
-    int rc = prepare(params, out, in, len, tag, &eff, &nframes);
+    oneshot os;
+    int rc = oneshot_begin(&os, params, out, in, len, tag, key, nonce, context, context_len);
     if (rc != CM_OK)
         return rc;
-    cm_object obj;
-    if ((rc = cm_object_init(&obj, eff.profile, key, nonce, context, context_len)) != CM_OK)
-        return rc;
-    uint8_t *tags = calloc(nframes ? nframes : 1, CM_SEGTAGBYTES), aad[32], actual[CM_TAGBYTES];
-    if (tags == NULL) {
-        cm_object_wipe(&obj);
-        return CM_ENOMEM;
-    }
     /* 1. tags of the cipher frames; 2. the object tag, checked in constant time; 3. unmask. */
-    frames_job job = {JOB_TAG, &obj, &eff, out, in, len, nframes, tags, 1};
-    layout_aad(aad, &eff, len);
+    uint8_t actual[CM_TAGBYTES];
+    frames_job job = {JOB_TAG, &os.obj, &os.params, out, in, len, os.nframes, os.tags, 1};
     if ((rc = run_job(&job)) == CM_OK &&
-        (rc = cm_object_tag(&obj, aad, sizeof aad, tags, nframes, actual)) == CM_OK &&
+        (rc = cm_object_tag(&os.obj, os.aad, sizeof os.aad, os.tags, os.nframes, actual)) == CM_OK &&
         (rc = cm_tag_verify(tag, actual, CM_TAGBYTES)) == CM_OK) {
         job.kind = JOB_UNMASK;
         rc = run_job(&job);
     }
     if (rc != CM_OK && out != in && len > 0)
         cm_memzero(out, len);
-    free(tags);
-    cm_object_wipe(&obj);
+    oneshot_end(&os);
     return rc;
 }
