@@ -40,47 +40,61 @@ static inline __attribute__((always_inline)) uint32_t chain_lane(const uint8_t *
     return cm_fmix32(v ^ k ^ t);
 }
 
-/* Word-wise add/subtract of packed 8- or 16-bit words inside 32-bit lanes (hi = the top bit of
- * each word; hi = 0 means one 32-bit word). */
-static inline __attribute__((always_inline)) uint32_t swar_add(uint32_t x, uint32_t y, uint32_t hi)
-{
-    return ((x & ~hi) + (y & ~hi)) ^ ((x ^ y) & hi);
-}
+/* 32-byte vectors (GCC/clang vector extensions): word adds of every width become one
+ * instruction (vpaddb/w/d/q with AVX2, two SSE2 instructions on the baseline clone). */
+typedef uint8_t v32u8 __attribute__((vector_size(32)));
+typedef uint16_t v16u16 __attribute__((vector_size(32)));
+typedef uint32_t v8u32 __attribute__((vector_size(32)));
+typedef uint64_t v4u64 __attribute__((vector_size(32)));
 
-static inline __attribute__((always_inline)) uint32_t swar_sub(uint32_t x, uint32_t y, uint32_t hi)
-{
-    return ((x | hi) - (y & ~hi)) ^ ((x ^ ~y) & hi);
-}
+/* fmix32 on every lane (a macro: vectors passed by value would change the ABI per clone) */
+#define FMIX32_V(h)                                                                           \
+    do {                                                                                      \
+        (h) ^= (h) >> 16;                                                                     \
+        (h) *= 0x85ebca6bu;                                                                   \
+        (h) ^= (h) >> 13;                                                                     \
+        (h) *= 0xc2b2ae35u;                                                                   \
+        (h) ^= (h) >> 16;                                                                     \
+    } while (0)
 
 /* dst = a + b + g(prev, key)  (sub: a - b - g), word-wise modulo 2^(8w), one full block;
- * b may be NULL for zero.  dst may be a; prev must not overlap dst. */
-static inline __attribute__((always_inline)) void block_chain(uint8_t *dst, const uint8_t *a, const uint8_t *b,
-                                                              const uint8_t *prev, const uint8_t *key,
-                                                              unsigned w, int sub)
+ * b may be NULL for zero; t = chain_sum(prev, key).  dst may be a; prev must not overlap dst.
+ * Returns the sum of (dst ^ sum_key) over 32-bit lanes - the t of the block that will take dst
+ * as its prev - so no block is read twice (sum_key NULL: 0). */
+#define BLOCK_CHAIN_LOOP(VT)                                                                  \
+    for (unsigned i = 0; i < CM_BLOCKBYTES; i += 32) {                                        \
+        v8u32 v, k, x, y = {0};                                                               \
+        memcpy(&v, prev + i, 32);                                                             \
+        memcpy(&k, key + i, 32);                                                              \
+        memcpy(&x, a + i, 32);                                                                \
+        if (b != NULL)                                                                        \
+            memcpy(&y, b + i, 32);                                                            \
+        v8u32 g = v ^ k ^ t;                                                                  \
+        FMIX32_V(g);                                                                          \
+        const v8u32 r = (v8u32)(sub ? (VT)x - (VT)y - (VT)g : (VT)x + (VT)y + (VT)g);         \
+        memcpy(dst + i, &r, 32);                                                              \
+        if (sum_key != NULL) {                                                                \
+            v8u32 sk;                                                                         \
+            memcpy(&sk, sum_key + i, 32);                                                     \
+            acc += r ^ sk;                                                                    \
+        }                                                                                     \
+    }
+
+static inline __attribute__((always_inline)) uint32_t block_chain(uint8_t *dst, const uint8_t *a, const uint8_t *b,
+                                                                  const uint8_t *prev, const uint8_t *key, uint32_t t,
+                                                                  const uint8_t *sum_key, unsigned w, int sub)
 {
-    const uint32_t t = chain_sum(prev, key);
-    if (w == 8) {
-        for (unsigned i = 0; i < CM_BLOCKBYTES; i += 8) {
-            uint64_t x, y = 0;
-            memcpy(&x, a + i, 8);
-            if (b != NULL)
-                memcpy(&y, b + i, 8);
-            uint64_t g = (uint64_t)chain_lane(prev, key, t, i) | (uint64_t)chain_lane(prev, key, t, i + 4) << 32;
-            x = sub ? x - y - g : x + y + g;
-            memcpy(dst + i, &x, 8);
-        }
-        return;
+    v8u32 acc = {0};
+    switch (w) {
+    case 1: BLOCK_CHAIN_LOOP(v32u8); break;
+    case 2: BLOCK_CHAIN_LOOP(v16u16); break;
+    case 4: BLOCK_CHAIN_LOOP(v8u32); break;
+    default: BLOCK_CHAIN_LOOP(v4u64); break;
     }
-    const uint32_t hi = w == 1 ? 0x80808080u : w == 2 ? 0x80008000u : 0u;
-    for (unsigned i = 0; i < CM_BLOCKBYTES; i += 4) {
-        uint32_t x, y = 0;
-        memcpy(&x, a + i, 4);
-        if (b != NULL)
-            memcpy(&y, b + i, 4);
-        uint32_t g = chain_lane(prev, key, t, i);
-        x = sub ? swar_sub(swar_sub(x, y, hi), g, hi) : swar_add(swar_add(x, y, hi), g, hi);
-        memcpy(dst + i, &x, 4);
-    }
+    uint32_t sum = 0;
+    for (unsigned l = 0; l < 8; l++)
+        sum += acc[l];
+    return sum;
 }
 
 /* The whole G block, for the last (word-chained) block. */
@@ -147,10 +161,11 @@ CM_HOT static void mask_segment(const cm_object *obj, const segment_material *sm
         return;
     keystream_cursor ks = {.lanes = sm->lanes, .remaining_blocks = nblk};
     uint8_t G[CM_BLOCKBYTES];
-    const uint8_t *prev = ZERO_BLOCK;
+    const uint8_t *prev = ZERO_BLOCK, *kf = obj->chain_key_fwd, *kb = obj->chain_key_bwd;
+    uint32_t t = chain_sum(prev, kf);
     for (size_t j = 0; j + 1 < nblk; j++) {
-        block_chain(out + CM_BLOCKBYTES * j, in + CM_BLOCKBYTES * j, keystream_next(&ks), prev,
-                    obj->chain_key_fwd, w, 0);
+        t = block_chain(out + CM_BLOCKBYTES * j, in + CM_BLOCKBYTES * j, keystream_next(&ks), prev, kf, t,
+                        kf, w, 0);
         prev = out + CM_BLOCKBYTES * j;
     }
     /* Last block: word chain forward, then backward. */
@@ -179,8 +194,9 @@ CM_HOT static void mask_segment(const cm_object *obj, const segment_material *sm
         memcpy(padded, out + base, r);
         next = padded;
     }
+    t = chain_sum(next, kb);
     for (size_t j = nblk - 1; j-- > 0;) {
-        block_chain(out + CM_BLOCKBYTES * j, out + CM_BLOCKBYTES * j, NULL, next, obj->chain_key_bwd, w, 0);
+        t = block_chain(out + CM_BLOCKBYTES * j, out + CM_BLOCKBYTES * j, NULL, next, kb, t, kb, w, 0);
         next = out + CM_BLOCKBYTES * j;
     }
     cm_memzero(&ks, sizeof ks);
@@ -198,6 +214,8 @@ CM_HOT static void unmask_segment(const cm_object *obj, const segment_material *
     const size_t base = CM_BLOCKBYTES * (nblk - 1), r = len - base, m = r / w;
     uint8_t G[CM_BLOCKBYTES], cprev[CM_BLOCKBYTES], ccur[CM_BLOCKBYTES], padded[CM_BLOCKBYTES];
     memset(cprev, 0, sizeof cprev);
+    const uint8_t *kf = obj->chain_key_fwd, *kb = obj->chain_key_bwd;
+    uint32_t tf = chain_sum(cprev, kf);
     for (size_t j = 0; j + 1 < nblk; j++) {
         const uint8_t *next = in + CM_BLOCKBYTES * (j + 1);
         if (j + 2 == nblk && r < CM_BLOCKBYTES) {
@@ -205,9 +223,11 @@ CM_HOT static void unmask_segment(const cm_object *obj, const segment_material *
             memcpy(padded, next, r);
             next = padded;
         }
-        block_chain(ccur, in + CM_BLOCKBYTES * j, NULL, next, obj->chain_key_bwd, w, 1);
-        block_chain(out + CM_BLOCKBYTES * j, ccur, keystream_next(&ks), cprev, obj->chain_key_fwd, w, 1);
+        const uint32_t tf_next = block_chain(ccur, in + CM_BLOCKBYTES * j, NULL, next, kb, chain_sum(next, kb),
+                                             kf, w, 1);
+        block_chain(out + CM_BLOCKBYTES * j, ccur, keystream_next(&ks), cprev, kf, tf, NULL, w, 1);
         memcpy(cprev, ccur, sizeof cprev);
+        tf = tf_next;
     }
     const uint64_t mask = word_mask(w);
     chain_mix(G, cprev, obj->chain_key_fwd);
