@@ -16,6 +16,7 @@
 #include "chaosmask/metrics.h"
 #include "cli.h"
 #include "figures.h"
+#include "outfile.h"
 #ifdef CHAOSMASK_HAVE_DICOM
 #include "chaosmask/dicom.h"
 #endif
@@ -886,29 +887,25 @@ int cmd_analyze(cm_cli *cli, int argc, char **argv)
     if (rc == 0)
         rc = cm_analysis_write_figures(&a, out, err, sizeof err);
     char path[4096];
-    FILE *f;
+    cm_outfile o;
     if (rc == 0) {
         snprintf(path, sizeof path, "%s/metrics.json", out);
-        if ((f = fopen(path, "w")) == NULL)
+        if (cm_outfile_open(&o, path, err, sizeof err) != 0) {
             rc = CM_EXIT_IO;
-        else {
-            cm_analysis_json(f, &a);
-            rc = fclose(f) == 0 ? 0 : CM_EXIT_IO;
+        } else {
+            cm_analysis_json(o.f, &a);
+            rc = cm_outfile_commit(&o, err, sizeof err) == 0 ? 0 : CM_EXIT_IO;
         }
-        if (rc != 0)
-            snprintf(err, sizeof err, "%s: cannot write: %s", path, strerror(errno));
     }
     if (rc == 0) {
         snprintf(path, sizeof path, "%s/metrics.csv", out);
-        if ((f = fopen(path, "w")) == NULL)
+        if (cm_outfile_open(&o, path, err, sizeof err) != 0) {
             rc = CM_EXIT_IO;
-        else {
-            cm_analysis_csv_header(f);
-            cm_analysis_csv_row(f, &a);
-            rc = fclose(f) == 0 ? 0 : CM_EXIT_IO;
+        } else {
+            cm_analysis_csv_header(o.f);
+            cm_analysis_csv_row(o.f, &a);
+            rc = cm_outfile_commit(&o, err, sizeof err) == 0 ? 0 : CM_EXIT_IO;
         }
-        if (rc != 0)
-            snprintf(err, sizeof err, "%s: cannot write: %s", path, strerror(errno));
     }
     if (rc == 0) {
         const cm_analysis *rows[1] = {&a};

@@ -14,6 +14,7 @@
 
 #include "chaosmask/chaosmask.h"
 #include "cli.h"
+#include "outfile.h"
 #include "phantoms.h"
 
 #define PAPER_SIDE 300u
@@ -203,29 +204,29 @@ int cmd_paper(cm_cli *cli, int argc, char **argv)
     }
     if (rc == 0) {
         char path[4096];
-        FILE *f;
+        cm_outfile o;
         snprintf(path, sizeof path, "%s/metrics.csv", out);
-        if ((f = fopen(path, "w")) != NULL) {
-            cm_analysis_csv_header(f);
-            for (size_t k = 0; k < done; k++)
-                cm_analysis_csv_row(f, table[k]);
-            rc = fclose(f) == 0 ? 0 : CM_EXIT_IO;
-        } else
+        if (cm_outfile_open(&o, path, err, sizeof err) != 0) {
             rc = CM_EXIT_IO;
+        } else {
+            cm_analysis_csv_header(o.f);
+            for (size_t k = 0; k < done; k++)
+                cm_analysis_csv_row(o.f, table[k]);
+            rc = cm_outfile_commit(&o, err, sizeof err) == 0 ? 0 : CM_EXIT_IO;
+        }
         snprintf(path, sizeof path, "%s/metrics.json", out);
-        if (rc == 0 && (f = fopen(path, "w")) != NULL) {
-            fputs("[\n", f);
+        if (rc == 0 && cm_outfile_open(&o, path, err, sizeof err) != 0) {
+            rc = CM_EXIT_IO;
+        } else if (rc == 0) {
+            fputs("[\n", o.f);
             for (size_t k = 0; k < done; k++) {
                 if (k)
-                    fputs(",\n", f);
-                cm_analysis_json(f, table[k]);
+                    fputs(",\n", o.f);
+                cm_analysis_json(o.f, table[k]);
             }
-            fputs("]\n", f);
-            rc = fclose(f) == 0 ? 0 : CM_EXIT_IO;
-        } else if (rc == 0)
-            rc = CM_EXIT_IO;
-        if (rc != 0)
-            snprintf(err, sizeof err, "%s: cannot write: %s", path, strerror(errno));
+            fputs("]\n", o.f);
+            rc = cm_outfile_commit(&o, err, sizeof err) == 0 ? 0 : CM_EXIT_IO;
+        }
     }
     if (rc == 0) {
         const char *subp[PAPER_IMAGES * PAPER_MODES];

@@ -2,6 +2,7 @@
  * cairo's toy text API in a sans-serif face, so no glyph is rasterised by hand. */
 #define _POSIX_C_SOURCE 200809L
 #include "figures.h"
+#include "outfile.h"
 
 #include <cairo.h>
 #include <math.h>
@@ -399,13 +400,22 @@ void cm_figure_image(cm_figure *fig, double x, double y, double w, double h, con
     }
 }
 
+static cairo_status_t write_to_file(void *closure, const unsigned char *data, unsigned int length)
+{
+    return fwrite(data, 1, length, closure) == length ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
+}
+
 int cm_figure_save(cm_figure *fig, const char *path, char *err, size_t errlen)
 {
     cairo_surface_flush(fig->surface);
-    cairo_status_t st = cairo_surface_write_to_png(fig->surface, path);
+    cm_outfile o;
+    if (cm_outfile_open(&o, path, err, errlen) != 0)
+        return -1;
+    cairo_status_t st = cairo_surface_write_to_png_stream(fig->surface, write_to_file, o.f);
     if (st != CAIRO_STATUS_SUCCESS) {
+        cm_outfile_abort(&o);
         snprintf(err, errlen, "%s: cannot write figure: %s", path, cairo_status_to_string(st));
         return -1;
     }
-    return 0;
+    return cm_outfile_commit(&o, err, errlen);
 }

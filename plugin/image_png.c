@@ -3,6 +3,7 @@
  * and the message of the failing call is kept for the caller. */
 #define _POSIX_C_SOURCE 200809L
 #include "image.h"
+#include "outfile.h"
 
 #include <png.h>
 #include <errno.h>
@@ -272,25 +273,19 @@ int cm_png_write(const char *path, const cm_raster *r, char *err, size_t errlen)
     size_t len;
     if (cm_png_encode(&buf, &len, r, err, errlen) != 0)
         return -1;
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+    cm_outfile o;
+    if (cm_outfile_open(&o, path, err, errlen) != 0) {
         free(buf);
-        snprintf(err, errlen, "%s: path too long", path);
         return -1;
     }
-    FILE *fp = fopen(tmp, "wb");
-    if (fp == NULL) {
-        free(buf);
-        snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
-        return -1;
-    }
-    int ok = fwrite(buf, 1, len, fp) == len;
-    ok &= fclose(fp) == 0;
+    int ok = fwrite(buf, 1, len, o.f) == len;
     free(buf);
-    if (!ok || rename(tmp, path) != 0) {
+    if (!ok) {
+        cm_outfile_abort(&o);
         snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno));
-        unlink(tmp);
         return -1;
     }
+    if (cm_outfile_commit(&o, err, errlen) != 0)
+        return -1;
     return 0;
 }

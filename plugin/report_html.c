@@ -3,6 +3,7 @@
  * (OpenSSL EVP_EncodeBlock), so the one file can be mailed or archived as is. */
 #define _POSIX_C_SOURCE 200809L
 #include "analysis.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -192,14 +193,12 @@ int cm_report_html(const char *dir, const char *title, const cm_analysis *const 
                    const char *const *subdirs, size_t nrows, int with_paper, char *err,
                    size_t errlen)
 {
-    char path[4096], tmp[4200];
+    char path[4096];
     snprintf(path, sizeof path, "%s/report.html", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (f == NULL) {
-        snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
+    cm_outfile o;
+    if (cm_outfile_open(&o, path, err, errlen) != 0)
         return -1;
-    }
+    FILE *f = o.f;
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>", f);
     html_escape(f, title);
     fputs("</title>\n<style>body{font-family:sans-serif;margin:24px;max-width:1400px}"
@@ -230,10 +229,5 @@ int cm_report_html(const char *dir, const char *title, const cm_analysis *const 
         sync_done |= want_sync;
     }
     fputs("</body></html>\n", f);
-    if (ferror(f) | (fclose(f) != 0) || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
+    return cm_outfile_commit(&o, err, errlen);
 }
