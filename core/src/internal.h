@@ -8,6 +8,21 @@
 
 #include "chaosmask/chaosmask.h"
 
+#include <float.h>
+
+/* The keystream must be bit-identical everywhere: refuse builds whose floating point could
+ * differ (fast-math, extended-precision evaluation).  FMA contraction is switched off below
+ * and by the core target's flags. */
+#if defined(__FAST_MATH__)
+#error "core/ must not be built with -ffast-math: the keystream would not be reproducible"
+#endif
+#if !defined(FLT_EVAL_METHOD) || FLT_EVAL_METHOD != 0
+#error "core/ needs FLT_EVAL_METHOD 0 (SSE2 or better, no x87 excess precision)"
+#endif
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF /* gcc ignores this pragma: the target's -ffp-contract=off does it */
+#endif
+
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "ChaosMask's engine reads words as little-endian in place; port the loads/stores first"
 #endif
@@ -34,7 +49,8 @@ typedef struct lorenz_lanes {
 
 /* Everything one segment needs, derived from the object and the segment index. */
 typedef struct segment_material {
-    lorenz_lanes lanes;          /* after the preamble */
+    lorenz_lanes lanes;          /* key-derived start; after segment_lanes_start, on the attractor */
+    uint32_t preamble_steps;
     uint8_t mac_key[32];         /* one-time Poly1305 key */
     uint32_t word_chain_key;     /* keys of the word-level chains in the last block */
     uint32_t word_chain_key_bwd;
@@ -45,9 +61,13 @@ void lorenz_advance(lorenz_lanes *lanes, size_t steps);
 /* nblocks steps, each writing CM_BLOCKBYTES keystream bytes. */
 void lorenz_keystream_blocks(lorenz_lanes *lanes, uint8_t *out, size_t nblocks);
 
-/* HKDF-Expand from the object's segment PRK; fills the segment material. */
+/* HKDF-Expand from the object's segment PRK; fills the segment material.  The lanes are at
+ * their key-derived start: call segment_lanes_start before drawing keystream (a tag-only pass
+ * needs just the MAC key and skips the preamble). */
 int segment_material_derive(const cm_object *obj, uint32_t segment_index, unsigned word_bytes,
                             segment_material *sm);
+/* Runs the synchronisation preamble (128..383 RK4 steps). */
+void segment_lanes_start(segment_material *sm);
 
 /* Unmasks a segment whose tag the caller has already checked as part of the object tag
  * (lorenz profiles skip the second MAC pass; aes-256-gcm checks its own tag again). */

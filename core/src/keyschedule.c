@@ -149,6 +149,11 @@ int segment_material_derive(const cm_object *obj, uint32_t segment_index, unsign
     memcpy(&sm->word_chain_key, m + SM_CHAIN, 4);
     memcpy(&sm->word_chain_key_bwd, m + SM_CHAIN + 4, 4);
     cm_memzero(m, sizeof m);
-    lorenz_advance(L, obj->preamble_steps);
+    sm->preamble_steps = obj->preamble_steps;
     return CM_OK;
+}
+
+void segment_lanes_start(segment_material *sm)
+{
+    lorenz_advance(&sm->lanes, sm->preamble_steps);
 }

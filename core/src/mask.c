@@ -404,6 +404,7 @@ int cm_segment_seal(const cm_object *obj, uint32_t segment_index, unsigned word_
         return gcm_segment(obj, segment_index, 1, out, in, len, tag);
     segment_material sm;
     if ((rc = segment_material_derive(obj, segment_index, word_bytes, &sm)) == CM_OK) {
+        segment_lanes_start(&sm);
         mask_segment(obj, &sm, word_bytes, out, in, len);
         if (obj->profile == CM_PROFILE_LORENZ_CHACHA20)
             rc = chacha20_layer(obj, segment_index, out, out, len);
@@ -430,9 +431,10 @@ int cm_segment_tag(const cm_object *obj, uint32_t segment_index, unsigned word_b
 }
 
 /* Unmasks a segment whose tag has already been checked (lorenz profiles). */
-static int segment_unmask(const cm_object *obj, const segment_material *sm, uint32_t segment_index,
+static int segment_unmask(const cm_object *obj, segment_material *sm, uint32_t segment_index,
                           unsigned w, uint8_t *out, const uint8_t *in, size_t len)
 {
+    segment_lanes_start(sm);
     if (obj->profile == CM_PROFILE_LORENZ_CHACHA20) {
         int rc = chacha20_layer(obj, segment_index, out, in, len);
         if (rc != CM_OK)
@@ -509,6 +511,7 @@ int cm_lorenz_keystream(const cm_object *obj, uint32_t segment_index, uint8_t *o
     int rc = segment_material_derive(obj, segment_index, 1, &sm);
     if (rc != CM_OK)
         return rc;
+    segment_lanes_start(&sm);
     size_t full = len / CM_BLOCKBYTES;
     lorenz_keystream_blocks(&sm.lanes, out, full);
     if (len % CM_BLOCKBYTES) {

@@ -61,16 +61,16 @@ static int run_job(frames_job *job)
         wk[i] = (worker){.job = job, .first = i, .rc = CM_OK};
     while (started < t && pthread_create(&tid[started], NULL, run_frames, &wk[started]) == 0)
         started++;
-    if (started == t)
-        run_frames(&wk[0]);
-    else
-        wk[0].rc = CM_ETHREAD; /* the frames of the missing threads would be skipped */
-    int rc = wk[0].rc;
-    for (unsigned i = 1; i < started; i++) {
+    /* Workers that could not be started leave their frames to this thread: a job is never
+     * left half done (an in-place buffer half cipher, half plaintext). */
+    for (unsigned i = started; i < t; i++)
+        run_frames(&wk[i]);
+    run_frames(&wk[0]);
+    for (unsigned i = 1; i < started; i++)
         pthread_join(tid[i], NULL);
-        if (rc == CM_OK)
-            rc = wk[i].rc;
-    }
+    int rc = CM_OK;
+    for (unsigned i = 0; i < t && rc == CM_OK; i++)
+        rc = wk[i].rc;
     return rc;
 }
 
@@ -81,7 +81,7 @@ typedef struct oneshot {
     size_t nframes;
     cm_object obj;
     uint8_t *tags;
-    uint8_t aad[32]; /* "cm_seal layout v1", word width, frame size */
+    uint8_t aad[32]; /* the 16 bytes "cm_seal layout v", word width, 0, frame size */
 } oneshot;
 
 static int oneshot_begin(oneshot *os, const cm_params *params, const uint8_t *out, const uint8_t *in,
@@ -90,6 +90,8 @@ static int oneshot_begin(oneshot *os, const cm_params *params, const uint8_t *ou
 {
     if (params == NULL || tag == NULL || ((out == NULL || in == NULL) && len > 0))
         return CM_EINVAL;
+    if (out != in && len > 0 && out < in + len && in < out + len)
+        return CM_EINVAL; /* partial overlap: a frame would overwrite the next one's input */
     cm_params *p = &os->params;
     *p = *params;
     if (cm_profile_name(p->profile) == NULL)

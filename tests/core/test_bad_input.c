@@ -52,7 +52,11 @@ int main(void)
     CHECK_EQ_INT(cm_profile_from_name(""), CM_EPROFILE);
     CHECK_EQ_INT(cm_profile_from_name(NULL), CM_EPROFILE);
 
-    /* overlapping (not identical) buffers are refused */
+    /* overlapping (not identical) buffers are refused, whole buffers and segments alike */
+    static uint8_t big2[3 * 4096];
+    cm_params framed = {CM_PROFILE_LORENZ, 1, 4096, 1};
+    CHECK_EQ_INT(cm_seal(big2 + 4096, tag, big2, 2 * 4096, &framed, key, nonce, NULL, 0), CM_EINVAL);
+    CHECK_EQ_INT(cm_open(big2, big2 + 8, 2 * 4096, tag, &framed, key, nonce, NULL, 0), CM_EINVAL);
     cm_object obj;
     uint8_t st[CM_SEGTAGBYTES];
     CHECK_EQ_INT(cm_object_init(&obj, CM_PROFILE_LORENZ, key, nonce, NULL, 0), CM_OK);

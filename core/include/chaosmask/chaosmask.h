@@ -48,7 +48,8 @@ extern "C" {
 #define CM_TAGBYTES 32u       /* HMAC-SHA256 object tag */
 #define CM_MAX_CONTEXTBYTES 1024u
 #define CM_MAX_SEGMENTS 0x7fffffffu
-#define CM_MAX_SEGMENTBYTES ((size_t)1 << 40)
+/* 2^36 - 32 bytes: AES-GCM's limit, and below the 2^32 64-byte blocks of ChaCha20's counter */
+#define CM_MAX_SEGMENTBYTES ((size_t)0xFFFFFFFE0ull)
 
 /* Profiles; the numeric value is stored in encrypted objects and never changes. */
 typedef enum {
@@ -108,15 +109,18 @@ CM_WARN_UNUSED int cm_segment_seal(const cm_object *obj, uint32_t segment_index,
                                    unsigned word_bytes, uint8_t *out, const uint8_t *in,
                                    size_t len, uint8_t tag[CM_SEGTAGBYTES]);
 
-/* Computes the tag of a sealed segment without unmasking it (lorenz profiles), so that the
- * object tag can be checked before any plaintext exists.  For aes-256-gcm this returns the
- * GCM tag only by decrypting into a scratch buffer; prefer cm_segment_open there. */
+/* Computes the tag of a sealed segment without unmasking it, so that the object tag can be
+ * checked before any plaintext exists (for aes-256-gcm by decrypting 4 KiB at a time into a
+ * scratch buffer and re-encrypting it).  The result is a one-time-key MAC value: never show
+ * it to anyone (no "expected X, got Y" messages): two such values for different inputs under
+ * one segment key give that key away.  Compare it with cm_tag_verify only. */
 CM_WARN_UNUSED int cm_segment_tag(const cm_object *obj, uint32_t segment_index,
                                   unsigned word_bytes, const uint8_t *in, size_t len,
                                   uint8_t tag[CM_SEGTAGBYTES]);
 
 /* Checks the segment tag in constant time, then unmasks.  On CM_EAUTH nothing of the
- * plaintext is left in out (it holds zeros when out != in, the cipher when in place). */
+ * plaintext is left in out: zeros when out != in; in place, the untouched cipher for the lorenz
+ * profiles and zeros for aes-256-gcm (GCM checks its tag only after decrypting). */
 CM_WARN_UNUSED int cm_segment_open(const cm_object *obj, uint32_t segment_index,
                                    unsigned word_bytes, uint8_t *out, const uint8_t *in,
                                    size_t len, const uint8_t tag[CM_SEGTAGBYTES]);
@@ -147,7 +151,8 @@ CM_WARN_UNUSED int cm_seal(uint8_t *out, uint8_t tag[CM_TAGBYTES], const uint8_t
                            size_t context_len);
 
 /* Verifies the object tag (constant time) and only then unmasks.  On any failure out holds
- * no plaintext. */
+ * no plaintext.  in is read twice (tags, then unmasking): it must not change during the call
+ * (do not pass memory another process can write, such as a shared mapping of a file). */
 CM_WARN_UNUSED int cm_open(uint8_t *out, const uint8_t *in, size_t len, const uint8_t tag[CM_TAGBYTES],
                            const cm_params *params, const uint8_t key[CM_KEYBYTES],
                            const uint8_t nonce[CM_NONCEBYTES], const uint8_t *context,
