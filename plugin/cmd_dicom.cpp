@@ -285,12 +285,19 @@ extern "C" int cmd_encrypt(cm_cli *cli, int argc, char **argv)
     char id[CM_KEYID_MAX];
     if ((rc = cm_cli_load_key(cli, &kr, key_id, key, id)))
         return rc;
-    cm_dicom_encrypt_params params = {profile < 0 ? cfg.profile : profile, id, key, cm_cli_threads(&cfg)};
+    KeyLookup lookup;
+    lookup.kr = &kr;
+    cm_dicom_encrypt_params params = {profile < 0 ? cfg.profile : profile, id, key, cm_cli_threads(&cfg),
+                                      lookup_key, &lookup};
     cm_dicom_error err = {0, ""};
     rc = cm_dicom_encrypt_file(in, out, &params, &err);
     cm_memzero(key, sizeof key);
     if (rc == CM_DICOM_EENCRYPTED) {
-        printf("%s is already encrypted; nothing written\n", in);
+        /* IN authenticated as encrypted: OUT still ends up holding it, so that "encrypt a b &&
+         * rm a" never loses the object */
+        if (strcmp(in, out) != 0 && (rc = cm_dicom_copy_file(in, out, &err)) != 0)
+            return report(cli, rc, err);
+        printf("%s is already encrypted%s\n", in, strcmp(in, out) != 0 ? "; copied unchanged" : "; nothing written");
         return CM_EXIT_OK;
     }
     if (rc == 0)

@@ -87,22 +87,23 @@ std::string sop_instance_uid(DcmDataset &ds)
     return std::string(uid.c_str(), uid.length());
 }
 
+/* The key-derivation context: the SOP Instance UID, which every stored object must have (a
+ * missing one would let a block and its pixels move between objects). */
+int object_context(DcmDataset &ds, std::string &context, cm_dicom_error *err)
+{
+    context = sop_instance_uid(ds);
+    if (context.empty())
+        return dicom_fail(err, CM_DICOM_EINPUT, "the object has no SOP Instance UID (0008,0018)");
+    if (context.size() > 64)
+        return dicom_fail(err, CM_DICOM_EINPUT, "the SOP Instance UID is longer than the 64 characters a UID may have");
+    return 0;
+}
+
 int engine_fail(cm_dicom_error *err, int engine_rc, const char *what)
 {
     if (engine_rc == CM_ENOMEM)
         return dicom_fail(err, CM_DICOM_ENOMEM, "%s: %s", what, cm_strerror(engine_rc));
     return dicom_fail(err, CM_DICOM_EINTERNAL, "%s: engine error: %s", what, cm_strerror(engine_rc));
-}
-
-bool key_id_valid(const char *id)
-{
-    size_t n = strlen(id);
-    if (n == 0 || n > CM_DICOM_KEYID_MAX || id[0] == ' ' || id[n - 1] == ' ')
-        return false;
-    for (size_t i = 0; i < n; ++i)
-        if (id[i] < 0x20 || id[i] > 0x7E || id[i] == '\\')
-            return false;
-    return true;
 }
 
 void wipe_layout(const std::vector<ProtectedElement> &layout)
@@ -134,14 +135,27 @@ int authenticate(DcmDataset &ds, E_TransferSyntax xfer, cm_dicom_key_fn key_fn, 
     if (key_fn == nullptr)
         return dicom_fail(err, CM_DICOM_EINTERNAL, "no key lookup given");
     uint16_t slot = 0;
-    if (block_find(ds, &slot) != 0)
-        return dicom_fail(err, CM_DICOM_ENOTENCRYPTED, "the object carries no ChaosMask private block: not encrypted");
-    int rc = block_read(ds, slot, st.block, err);
+    int rc = block_find(ds, &slot);
+    if (rc == CM_DICOM_ENOTENCRYPTED)
+        return dicom_fail(err, rc, "the object carries no ChaosMask private block: not encrypted");
     if (rc)
+        return dicom_fail(err, rc, "the object carries more than one ChaosMask private block: changed data");
+    if ((rc = block_read(ds, slot, st.block, err)))
         return rc;
-    if ((rc = layout_collect(ds, resolve_xfer(ds, xfer), st.layout, err)))
+    std::string context;
+    if ((rc = object_context(ds, context, err)))
+        return rc;
+    xfer = resolve_xfer(ds, xfer);
+    if ((rc = layout_collect(ds, xfer, st.layout, err)))
         return rc;
     const PrivateBlock &b = st.block;
+    /* Native data may be re-encoded (implicit/explicit, little/big endian) without changing a
+     * word; encapsulated data must keep the syntax its fragments were written in. */
+    const DcmXfer recorded(b.transfer_syntax.c_str()), current(xfer);
+    if ((recorded.isEncapsulated() || current.isEncapsulated()) &&
+        b.transfer_syntax != current.getXferID())
+        return dicom_fail(err, CM_DICOM_EAUTH, "the transfer syntax is not the one the object was encrypted in "
+                          "(%s): changed data", b.transfer_syntax.c_str());
     bool same = st.layout.size() == b.paths.size();
     for (size_t i = 0; same && i < st.layout.size(); ++i)
         same = st.layout[i].path == b.paths[i] && st.layout[i].length == b.lengths[i] &&
@@ -161,7 +175,6 @@ int authenticate(DcmDataset &ds, E_TransferSyntax xfer, cm_dicom_key_fn key_fn, 
             return dicom_fail(err, rc, "key id \"%s\" is not in the key ring", b.key_id.c_str());
         return dicom_fail(err, rc < 0 ? rc : CM_DICOM_EINTERNAL, "key \"%s\" could not be loaded", b.key_id.c_str());
     }
-    std::string context = sop_instance_uid(ds);
     rc = cm_object_init(&st.obj, profile, key, b.nonce.data(), reinterpret_cast<const uint8_t *>(context.data()),
                         context.size());
     cm_memzero(key, sizeof key);
@@ -188,8 +201,9 @@ int authenticate(DcmDataset &ds, E_TransferSyntax xfer, cm_dicom_key_fn key_fn, 
         return engine_fail(err, rc, "object tag");
     if (cm_tag_verify(b.object_tag.data(), tag, CM_TAGBYTES) != 0)
         return dicom_fail(err, CM_DICOM_EAUTH,
-                          "authentication failed: wrong key for key id \"%s\", or the pixels, the private block or "
-                          "the SOP Instance UID were changed",
+                          "authentication failed: wrong key for key id \"%s\", or the pixels, the private block, the "
+                          "pixel description (rows, bits, signedness, offset table...) or the SOP Instance UID were "
+                          "changed",
                           b.key_id.c_str());
     return 0;
 }
@@ -228,21 +242,30 @@ int dicom_encrypt_dataset(DcmDataset &ds, E_TransferSyntax xfer, const cm_dicom_
     const char *profile_name = cm_profile_name(p.profile);
     if (profile_name == nullptr)
         return dicom_fail(err, CM_DICOM_EINTERNAL, "unknown profile %d", p.profile);
-    if (!key_id_valid(p.key_id))
+    if (!key_id_syntax_ok(p.key_id))
         return dicom_fail(err, CM_DICOM_EINTERNAL,
-                          "key id \"%s\" cannot be stored (1 to %u printable characters, no backslash, no leading "
-                          "or trailing space)",
-                          p.key_id, CM_DICOM_KEYID_MAX);
+                          "the key id cannot be stored (letters, digits, '.', '_', '-', at most 63, not starting "
+                          "with '.')");
     uint16_t slot = 0;
-    if (block_find(ds, &slot) == 0)
-        return dicom_fail(err, CM_DICOM_EENCRYPTED, "the object is already encrypted (private block %04X,%02X); "
-                          "not encrypting it twice", CM_DICOM_PRIVATE_GROUP, slot);
+    int rc = block_find(ds, &slot);
+    if (rc != CM_DICOM_ENOTENCRYPTED) {
+        /* "Already encrypted" only when the block authenticates: a creator string alone, or a
+         * block copied from another object, must not pass plaintext off as encrypted. */
+        OpenState st;
+        cm_dicom_error verr = {0, ""};
+        if (rc == 0 && p.key_fn != nullptr &&
+            authenticate(ds, xfer, p.key_fn, p.key_user, p.threads, false, st, &verr) == 0)
+            return dicom_fail(err, CM_DICOM_EENCRYPTED, "the object is already encrypted (private block %04X,%02X); "
+                              "not encrypting it twice", CM_DICOM_PRIVATE_GROUP, slot);
+        return dicom_fail(err, CM_DICOM_EBLOCK, "the object carries a ChaosMask private block that does not "
+                          "authenticate (%s); refusing to encrypt or to call it encrypted",
+                          verr.message[0] ? verr.message : "no key lookup to check it with");
+    }
     xfer = resolve_xfer(ds, xfer);
     if (xfer == EXS_Unknown)
         return dicom_fail(err, CM_DICOM_EINPUT, "the transfer syntax of the object is unknown");
     std::vector<ProtectedElement> layout;
-    int rc = layout_collect(ds, xfer, layout, err);
-    if (rc)
+    if ((rc = layout_collect(ds, xfer, layout, err)))
         return rc;
     if (layout.empty())
         return dicom_fail(err, CM_DICOM_ENOTHING, "the object has no pixel-bearing element to protect");
@@ -268,7 +291,9 @@ int dicom_encrypt_dataset(DcmDataset &ds, E_TransferSyntax xfer, const cm_dicom_
         b.word_bytes.push_back(static_cast<uint16_t>(pe.word_bytes));
         b.segment_counts.push_back(static_cast<uint32_t>(pe.segments.size()));
     }
-    std::string context = sop_instance_uid(ds);
+    std::string context;
+    if ((rc = object_context(ds, context, err)))
+        return rc;
     cm_object obj;
     rc = cm_object_init(&obj, p.profile, p.key, b.nonce.data(), reinterpret_cast<const uint8_t *>(context.data()),
                         context.size());
@@ -333,7 +358,10 @@ int dicom_inspect_dataset(DcmDataset &ds, E_TransferSyntax xfer, cm_dicom_info *
     cm_dicom_error layout_err = {0, ""};
     int layout_rc = layout_collect(ds, xfer, layout, &layout_err);
     uint16_t slot = 0;
-    if (block_find(ds, &slot) == 0) {
+    int found = block_find(ds, &slot);
+    if (found == CM_DICOM_EBLOCK)
+        return dicom_fail(err, found, "the object carries more than one ChaosMask private block: changed data");
+    if (found == 0) {
         PrivateBlock b;
         info->encrypted = 1;
         info->block_group = CM_DICOM_PRIVATE_GROUP;

@@ -36,6 +36,7 @@ struct ProtectedElement {
     bool encapsulated = false;
     unsigned word_bytes = 1;
     uint64_t length = 0;   /* bytes masked (sum of segment lengths) */
+    std::string bound;     /* attributes and offset tables the object tag also covers */
     std::vector<Segment> segments;
 };
 
@@ -61,8 +62,11 @@ struct PrivateBlock {
     std::vector<uint8_t> object_tag;
 };
 
-/* 0 and the slot when ds carries a ChaosMask block, CM_DICOM_ENOTENCRYPTED otherwise. */
+/* 0 and the slot when ds carries one ChaosMask block, CM_DICOM_ENOTENCRYPTED when none,
+ * CM_DICOM_EBLOCK when several. */
 int block_find(DcmItem &ds, uint16_t *slot);
+/* The key-ring id syntax: [A-Za-z0-9._-], 1..63 characters, not starting with '.'. */
+bool key_id_syntax_ok(const std::string &id);
 /* Reads and checks the shape of every field; CM_DICOM_EBLOCK or CM_DICOM_EUNSUPPORTED. */
 int block_read(DcmItem &ds, uint16_t slot, PrivateBlock &block, cm_dicom_error *err);
 /* A free slot (no creator and no element in it); CM_DICOM_EUNSUPPORTED when all are used. */

@@ -34,6 +34,45 @@ std::string tag_text(const DcmTagKey &t)
 }
 
 /* The value bytes of e, loaded, in local (little-endian) word order. */
+/* Appends to pe.bound the values of the attributes that say how the element's bytes become
+ * a picture or a signal.  The object tag covers pe.bound, so changing one of them (signed or
+ * not, bits stored, photometric interpretation, geometry) fails authentication instead of
+ * giving back a wrong picture.  Absent and empty are told apart. */
+void bind_attributes(ProtectedElement &pe, DcmItem &item, std::initializer_list<DcmTagKey> tags)
+{
+    for (const DcmTagKey &t : tags) {
+        DcmElement *e = nullptr;
+        OFString v;
+        pe.bound += tag_hex(t);
+        if (item.findAndGetElement(t, e, OFFalse).good() && e != nullptr && e->getOFStringArray(v).good()) {
+            pe.bound += '=';
+            pe.bound.append(v.c_str(), v.length());
+        } else {
+            pe.bound += '-';
+        }
+        pe.bound += '\0';
+    }
+}
+
+void bind_image_pixel_module(ProtectedElement &pe, DcmItem &item)
+{
+    bind_attributes(pe, item,
+                    {DCM_SamplesPerPixel, DCM_PhotometricInterpretation, DCM_PlanarConfiguration, DCM_NumberOfFrames,
+                     DCM_Rows, DCM_Columns, DCM_BitsAllocated, DCM_BitsStored, DCM_HighBit,
+                     DCM_PixelRepresentation});
+}
+
+/* Raw bytes of an element (offset tables) appended to pe.bound with their length. */
+void bind_bytes(ProtectedElement &pe, const char *label, const Uint8 *p, size_t n)
+{
+    pe.bound += label;
+    pe.bound += std::to_string(n);
+    pe.bound += ':';
+    if (n > 0)
+        pe.bound.append(reinterpret_cast<const char *>(p), n);
+    pe.bound += '\0';
+}
+
 int element_bytes(DcmElement *e, const std::string &where, uint8_t *&data, size_t &len, cm_dicom_error *err)
 {
     data = nullptr;
@@ -198,7 +237,7 @@ int layout_native_pixels(DcmItem &item, DcmElement *e, const std::string &path, 
               mul_checked(frame_bits, g.bits_alloc);
     uint64_t total_bits = frame_bits;
     ok = ok && mul_checked(total_bits, g.frames);
-    uint64_t expected = ok ? (total_bits + 7) / 8 : 0;
+    uint64_t expected = ok ? total_bits / 8 + (total_bits % 8 != 0) : 0;
     if (!ok || expected > kMaxValueBytes)
         return dicom_fail(err, CM_DICOM_EGEOMETRY,
                           "Rows %u x Columns %u x Samples %u x Frames %llu x Bits Allocated %u exceeds the 4 GiB "
@@ -243,6 +282,21 @@ int layout_encapsulated_pixels(DcmItem &item, DcmPixelData *px, E_TransferSyntax
     pe.path = path;
     pe.encapsulated = true;
     pe.word_bytes = 1;
+    /* The offset tables stay in the clear (readers need them) but are authenticated: a changed
+     * table would reorder frames. */
+    DcmPixelItem *bot = nullptr;
+    Uint8 *bot_bytes = nullptr;
+    if (seq->getItem(bot, 0).bad() || bot == nullptr ||
+        (bot->getLength() > 0 && (bot->getUint8Array(bot_bytes).bad() || bot_bytes == nullptr)))
+        return dicom_fail(err, CM_DICOM_EINPUT, "%s: the offset table cannot be read", where.c_str());
+    bind_bytes(pe, "BOT", bot_bytes, bot->getLength());
+    for (const DcmTagKey &t : {DCM_ExtendedOffsetTable, DCM_ExtendedOffsetTableLengths}) {
+        DcmElement *eot = nullptr;
+        Uint8 *eot_bytes = nullptr;
+        if (item.findAndGetElement(t, eot, OFFalse).good() && eot != nullptr && eot->getLength() > 0 &&
+            eot->getUint8Array(eot_bytes).good())
+            bind_bytes(pe, tag_hex(t).c_str(), eot_bytes, eot->getLength());
+    }
     for (unsigned long i = 1; i < n; ++i) {
         DcmPixelItem *frag = nullptr;
         if (seq->getItem(frag, i).bad() || frag == nullptr)
@@ -286,6 +340,7 @@ int layout_pixel_data(DcmItem &item, E_TransferSyntax xfer, const std::string &p
         rc = layout_native_pixels(item, e, path, where, pe, err);
     if (rc)
         return rc;
+    bind_image_pixel_module(pe, item);
     out.push_back(std::move(pe));
     return 0;
 }
@@ -325,6 +380,7 @@ int layout_float_pixels(DcmItem &item, const DcmTagKey &tag, unsigned word, std:
     pe.word_bytes = word;
     pe.length = len;
     cut_frames(pe, data, len, g.frames, frame_bytes);
+    bind_image_pixel_module(pe, item);
     out.push_back(std::move(pe));
     return 0;
 }
@@ -365,6 +421,10 @@ int layout_overlays(DcmItem &item, std::vector<ProtectedElement> &out, cm_dicom_
         pe.word_bytes = 1;
         pe.length = len;
         pe.segments.push_back({data, len});
+        bind_attributes(pe, item,
+                        {DcmTagKey(group, 0x0010), DcmTagKey(group, 0x0011), DcmTagKey(group, 0x0015),
+                         DcmTagKey(group, 0x0040), DcmTagKey(group, 0x0050), DcmTagKey(group, 0x0100),
+                         DcmTagKey(group, 0x0102)});
         out.push_back(std::move(pe));
     }
     return 0;
@@ -416,6 +476,9 @@ int layout_waveforms(DcmItem &ds, std::vector<ProtectedElement> &out, cm_dicom_e
         pe.word_bytes = len % (bits / 8u) == 0 ? bits / 8u : 1u;
         pe.length = len;
         pe.segments.push_back({data, len});
+        bind_attributes(pe, *item,
+                        {DCM_NumberOfWaveformChannels, DCM_NumberOfWaveformSamples, DCM_SamplingFrequency,
+                         DCM_WaveformBitsAllocated, DCM_WaveformSampleInterpretation});
         out.push_back(std::move(pe));
     }
     return 0;

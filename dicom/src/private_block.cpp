@@ -213,14 +213,27 @@ namespace chaosmask {
 
 int block_find(DcmItem &ds, uint16_t *slot)
 {
+    int found = 0;
     for (Uint16 bb = 0x10; bb <= 0xFF; ++bb) {
         OFString creator;
         if (ds.findAndGetOFString(DcmTagKey(kGroup, bb), creator).good() && creator == kCreator) {
-            *slot = bb;
-            return 0;
+            if (found++ == 0)
+                *slot = bb;
         }
     }
-    return CM_DICOM_ENOTENCRYPTED;
+    /* two blocks: one would survive a decrypt and make plaintext look encrypted */
+    return found == 0 ? CM_DICOM_ENOTENCRYPTED : found == 1 ? 0 : CM_DICOM_EBLOCK;
+}
+
+bool key_id_syntax_ok(const std::string &id)
+{
+    if (id.empty() || id.size() >= 64 || id[0] == '.')
+        return false;
+    for (char c : id)
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-'))
+            return false;
+    return true;
 }
 
 int block_free_slot(DcmItem &ds, uint16_t *slot, cm_dicom_error *err)
@@ -326,6 +339,11 @@ int block_read(DcmItem &ds, uint16_t slot, PrivateBlock &b, cm_dicom_error *err)
         return rc;
     if (versions.size() != 1)
         return dicom_fail(err, CM_DICOM_EBLOCK, "engine format version must have one value");
+    /* values from the file: checked before they reach a message, a key lookup or a path */
+    if (!key_id_syntax_ok(b.key_id))
+        return dicom_fail(err, CM_DICOM_EBLOCK, "the private block's key id field is malformed");
+    if (cm_profile_from_name(b.profile.c_str()) < 0)
+        return dicom_fail(err, CM_DICOM_EBLOCK, "the private block's profile field is not a known profile");
     b.engine_version = versions[0];
     if (b.engine_version != CM_FORMAT_VERSION)
         return dicom_fail(err, CM_DICOM_EUNSUPPORTED, "engine format version %u is not known to this build (%u)",
@@ -386,9 +404,12 @@ std::vector<uint8_t> block_aad(const PrivateBlock &b, const std::string &context
         w.u32(b.word_bytes[i]);
         w.u32(b.segment_counts[i]);
     }
-    /* The cut into segments (frame and fragment sizes) as found in the dataset. */
+    /* The cut into segments (frame and fragment sizes) as found in the dataset, each element's
+     * VR, and the attributes and offset tables that say how its bytes are read. */
     w.u32(static_cast<uint32_t>(layout.size()));
     for (const ProtectedElement &pe : layout) {
+        w.str(pe.vr);
+        w.str(pe.bound);
         w.u32(static_cast<uint32_t>(pe.segments.size()));
         for (const Segment &s : pe.segments)
             w.u64(s.len);

@@ -59,7 +59,7 @@ extern "C" int cm_dicom_read_frame(const char *in_path, uint32_t frame, cm_dicom
         return rc;
     DcmDataset &ds = *ff.getDataset();
     uint16_t slot;
-    if (chaosmask::block_find(ds, &slot) == 0)
+    if (chaosmask::block_find(ds, &slot) != CM_DICOM_ENOTENCRYPTED)
         return dicom_fail(err, CM_DICOM_EENCRYPTED, "%s: encrypted; decrypt it first (chaosmask decrypt)", in_path);
     bool have_rows, have_cols;
     const Uint16 rows = get_us(ds, DCM_Rows, 0, &have_rows), cols = get_us(ds, DCM_Columns, 0, &have_cols);
@@ -89,7 +89,7 @@ extern "C" int cm_dicom_read_frame(const char *in_path, uint32_t frame, cm_dicom
         static_cast<DcmPixelData *>(el)->getUint8Array(const_cast<Uint8 *&>(raw)).bad() || raw == nullptr)
         return dicom_fail(err, CM_DICOM_EGEOMETRY, "%s: no native Pixel Data after decoding", in_path);
     const size_t bps = bits / 8u, frame_bytes = static_cast<size_t>(rows) * cols * spp * bps;
-    if (el->getLength() < frame_bytes * (static_cast<size_t>(frame) + 1))
+    if (el->getLength() / frame_bytes <= frame)
         return dicom_fail(err, CM_DICOM_EGEOMETRY, "%s: Pixel Data holds %lu bytes, frame %u needs %zu", in_path,
                           static_cast<unsigned long>(el->getLength()), frame, frame_bytes * (frame + 1));
     px->data = static_cast<uint8_t *>(malloc(frame_bytes));

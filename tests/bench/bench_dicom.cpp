@@ -75,7 +75,7 @@ static void compare(const char *label, const std::string &in, const std::string 
 {
     uint8_t key[CM_KEYBYTES];
     memset(key, 7, sizeof key);
-    cm_dicom_encrypt_params p = {profile, "bench", key, 0};
+    cm_dicom_encrypt_params p = {profile, "bench", key, 0, nullptr, nullptr};
     std::string out_copy = dir + "/bench_copy.dcm", out_enc = dir + "/bench_enc.dcm", out_dec = dir + "/bench_dec.dcm";
     std::vector<double> copy_t, enc_t, dec_t;
     cm_dicom_error err;
@@ -102,7 +102,7 @@ static void peak_memory(const std::string &in, const std::string &dir, int profi
     if (pid == 0) {
         uint8_t key[CM_KEYBYTES];
         memset(key, 7, sizeof key);
-        cm_dicom_encrypt_params p = {profile, "bench", key, 0};
+        cm_dicom_encrypt_params p = {profile, "bench", key, 0, nullptr, nullptr};
         cm_dicom_error err;
         _exit(cm_dicom_encrypt_file(in.c_str(), (dir + "/bench_mem.dcm").c_str(), &p, &err) ? 1 : 0);
     }

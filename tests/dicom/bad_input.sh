@@ -90,9 +90,47 @@ done
 cp "$E" "$I/missing_field.dcm" && dcmodify -q -nb -e "(0099,100c)" "$I/missing_field.dcm"
 expect 5 "is missing" kr decrypt "$I/missing_field.dcm" "$O/x.dcm"
 
-# Already encrypted: said so, exit 0, nothing written.
+# Changes to what says how the pixels are read: authentication fails, never a wrong picture.
+for change in "(0028,0103)=0" "(0028,0101)=11" "(0028,0004)=MONOCHROME1"; do
+  cp "$E" "$I/geometry.dcm" && dcmodify -q -nb -m "$change" "$I/geometry.dcm" || { echo "FAIL: dcmodify $change"; fails=$((fails+1)); continue; }
+  echo "   (changed $change)"; expect 5 "authentication failed" kr decrypt "$I/geometry.dcm" "$O/x.dcm"
+done
+# A second copy of the block (one would survive the decrypt and make plaintext look encrypted).
+/usr/bin/python3 - "$E" "$I/two_blocks.dcm" <<'PY'
+import sys, pydicom
+ds = pydicom.dcmread(sys.argv[1])
+for el in list(ds):
+    if el.tag.group == 0x99:
+        e = el.tag.element
+        new = (e + 0x0001) if e < 0x100 else (e + 0x0100)
+        ds.add_new((0x0099, new), el.VR, el.value)
+ds.save_as(sys.argv[2])
+PY
+expect 5 "more than one" kr decrypt "$I/two_blocks.dcm" "$O/x.dcm"
+# The offset table of encapsulated data is authenticated (a changed table reorders frames).
+cp "$PYDICOM/SC_rgb_rle_2frame.dcm" "$I/rle2.dcm"
+"$CM" --keyring "$WORK/kr" encrypt "$I/rle2.dcm" "$I/rle2.enc.dcm" >/dev/null 2>&1 || { echo "FAIL: encrypt rle2"; fails=$((fails+1)); }
+/usr/bin/python3 - "$I/rle2.enc.dcm" "$I/rle2_bot.dcm" <<'PY'
+import sys, struct
+data = bytearray(open(sys.argv[1], "rb").read())
+i = data.index(bytes.fromhex("e07f1000"))            # Pixel Data, then OB, reserved, undefined length
+item = data.index(bytes.fromhex("feff00e0"), i)       # the offset table item
+n = struct.unpack_from("<I", data, item + 4)[0]
+assert n == 8, n                                       # two frame offsets
+a, b = struct.unpack_from("<II", data, item + 8)
+struct.pack_into("<II", data, item + 8, b, a)          # swap them
+open(sys.argv[2], "wb").write(data)
+PY
+expect 5 "authentication failed" kr decrypt "$I/rle2_bot.dcm" "$O/x.dcm"
+# A clear object whose only sign of encryption is a creator string: refused, never "already
+# encrypted" (that would leave the plaintext at rest).
+cp "$PYDICOM/CT_small.dcm" "$I/forged.dcm" && dcmodify -q -nb -i "(0099,0010)=CHAOSMASK 1" "$I/forged.dcm"
+expect 5 "does not authenticate" kr encrypt "$I/forged.dcm" "$O/x.dcm"
+
+# Already encrypted (and authentic): said so, exit 0, OUT holds the object unchanged.
 msg=$("$CM" --keyring "$WORK/kr" encrypt "$E" "$O/twice.dcm" 2>&1); rc=$?
-if [ $rc -ne 0 ] || [ -e "$O/twice.dcm" ] || ! grep -q "already encrypted" <<<"$msg"; then
+if [ $rc -ne 0 ] || ! [ -e "$O/twice.dcm" ] || ! grep -q "already encrypted" <<<"$msg" ||
+   ! "$CM" --keyring "$WORK/kr" verify "$O/twice.dcm" >/dev/null 2>&1; then
   echo "FAIL encrypt twice: exit $rc, '$msg'"; fails=$((fails+1))
 else echo "ok encrypt twice -> exit 0: $msg"; fi
 

@@ -61,18 +61,25 @@ typedef struct cm_dicom_error {
 /* Short fixed explanation of a CM_DICOM_E... code; never NULL. */
 const char *cm_dicom_strerror(int code);
 
-/* Encryption settings.  key_id is what the private block records (LO: printable, no
- * backslash, at most CM_DICOM_KEYID_MAX characters).  threads: 0 = one per CPU. */
+/* Looks up the key a stored object names.  Returns 0 and fills key, CM_DICOM_EKEYID when the
+ * id is unknown, or another CM_DICOM_E... code. */
+typedef int (*cm_dicom_key_fn)(void *user, const char *key_id, uint8_t key[CM_KEYBYTES]);
+
+/* Encryption settings.  key_id is what the private block records (the key-ring id syntax:
+ * letters, digits, '.', '_', '-', at most 63, not starting with '.').  threads: 0 = one per
+ * CPU.  An object that already carries a ChaosMask block is reported as CM_DICOM_EENCRYPTED
+ * only when that block authenticates with the key it names (key_fn); a block that does not
+ * (a forged or stale creator, a block copied from another object) is CM_DICOM_EBLOCK, so
+ * plaintext is never passed off as encrypted.  key_fn NULL: any existing block is EBLOCK. */
 typedef struct cm_dicom_encrypt_params {
     int profile;                 /* CM_PROFILE_... */
     const char *key_id;
     const uint8_t *key;          /* CM_KEYBYTES */
     unsigned threads;
+    cm_dicom_key_fn key_fn;      /* to authenticate a block the object already carries */
+    void *key_user;
 } cm_dicom_encrypt_params;
 
-/* Looks up the key a stored object names.  Returns 0 and fills key, CM_DICOM_EKEYID when the
- * id is unknown, or another CM_DICOM_E... code. */
-typedef int (*cm_dicom_key_fn)(void *user, const char *key_id, uint8_t key[CM_KEYBYTES]);
 
 /* One protected element as inspect reports it. */
 typedef struct cm_dicom_element_info {
