@@ -44,8 +44,8 @@ int cm_cli_load_config(const cm_cli *cli, cm_config *cfg)
     struct stat st;
     if (cli->config_path != NULL)
         rc = cm_config_load_file(cfg, cli->config_path, &err);
-    else if (stat(INSTALLED_CONFIG, &st) == 0)
-        rc = cm_config_load_file(cfg, INSTALLED_CONFIG, &err);
+    else if (stat(INSTALLED_CONFIG, &st) == 0 || errno != ENOENT)
+        rc = cm_config_load_file(cfg, INSTALLED_CONFIG, &err); /* unreadable: say so, no silent fallback */
     else
         rc = cm_config_load_embedded(cfg, &err);
     if (rc != 0) {

@@ -48,6 +48,10 @@ static double seconds_now(void)
 int cm_mkdir_p(const char *dir, char *err, size_t errlen)
 {
     char buf[4096];
+    if (dir[0] == '\0') {
+        snprintf(err, errlen, "the output directory is empty");
+        return -1;
+    }
     if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf) {
         snprintf(err, errlen, "%s: path too long", dir);
         return -1;

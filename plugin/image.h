@@ -20,7 +20,10 @@ typedef struct cm_raster {
     unsigned bits;     /* 8 or 16 */
 } cm_raster;
 
-#define CM_RASTER_MAX_SIDE 65536u
+#define CM_RASTER_MAX_SIDE 16384u
+/* At most 64 Mi samples (a 4096 x 4096 RGBA image): analysis keeps several copies, so a small
+ * compressed file that claims a huge size is refused before anything is allocated. */
+#define CM_RASTER_MAX_SAMPLES ((size_t)64 << 20)
 
 /* Allocates a zeroed raster; 0 on success, -1 on a bad shape or out of memory. */
 int cm_raster_alloc(cm_raster *r, size_t width, size_t height, unsigned channels, unsigned bits);

@@ -15,7 +15,8 @@
 int cm_raster_alloc(cm_raster *r, size_t width, size_t height, unsigned channels, unsigned bits)
 {
     memset(r, 0, sizeof *r);
-    if (width == 0 || height == 0 || width > CM_RASTER_MAX_SIDE || height > CM_RASTER_MAX_SIDE)
+    if (width == 0 || height == 0 || width > CM_RASTER_MAX_SIDE || height > CM_RASTER_MAX_SIDE ||
+        width * height * channels > CM_RASTER_MAX_SAMPLES)
         return -1;
     if ((channels != 1 && channels != 3 && channels != 4) || (bits != 8 && bits != 16))
         return -1;
@@ -101,6 +102,8 @@ static int read_png_stream(cm_raster *r, FILE *fp, png_errctx *ectx, char *err, 
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, ectx, png_error_cb,
                                              png_warning_cb);
     png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (png != NULL)
+        png_set_user_limits(png, CM_RASTER_MAX_SIDE, CM_RASTER_MAX_SIDE); /* refused in the header */
     png_bytep *volatile rows = NULL;
     if (png == NULL || info == NULL) {
         png_destroy_read_struct(&png, &info, NULL);
@@ -232,6 +235,8 @@ int cm_png_encode(uint8_t **out, size_t *outlen, const cm_raster *r, char *err, 
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &ectx, png_error_cb,
                                               png_warning_cb);
     png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (png != NULL)
+        png_set_user_limits(png, CM_RASTER_MAX_SIDE, CM_RASTER_MAX_SIDE); /* refused in the header */
     png_bytep *volatile rows = NULL;
     if (png == NULL || info == NULL) {
         png_destroy_write_struct(&png, &info);

@@ -1,4 +1,5 @@
 /* main.c - the `chaosmask` command: global options, the subcommand table, --help, --version. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,7 @@ static void usage(FILE *f)
                "  --log-level L     fatal, error, warn, info, debug or trace\n\n"
                "exit codes:\n"
                "  0  success (also: object already encrypted, nothing to do)\n"
-               "  1  a check failed (self-test, round trip, verify)\n"
+               "  1  a check failed (self-test, round trip)\n"
                "  2  bad command line\n"
                "  3  configuration or key ring error\n"
                "  4  input refused (not DICOM, truncated, bad geometry, unsupported layout)\n"
@@ -61,6 +62,8 @@ static int parse_log_level(const char *name)
 
 int main(int argc, char **argv)
 {
+    /* a reader that closes the pipe early (head, ent) makes a write fail: exit 6, not SIGPIPE */
+    signal(SIGPIPE, SIG_IGN);
     cm_cli cli = {.command = NULL, .log_level = CM_LOG_WARN};
     /* Take the global options out wherever they stand; the rest goes to the command. */
     int n = 0;

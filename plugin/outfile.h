@@ -1,6 +1,6 @@
 /* outfile.h - the one way the chaosmask command writes a file: a temporary file in the same
- * directory, then fflush, fsync and rename, so that a failure never leaves a half-written
- * file under the final name (an older file of that name stays as it was). */
+ * directory, then fflush, fsync, rename and fsync of the directory, so that a failure never
+ * leaves a half-written file under the final name (an older file of that name stays as it was). */
 #ifndef CHAOSMASK_PLUGIN_OUTFILE_H
 #define CHAOSMASK_PLUGIN_OUTFILE_H
 

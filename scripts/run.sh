@@ -13,4 +13,4 @@ mkdir -p out
 cd out
 "$CM" --version
 "$CM" selftest
-"$CM" demo
+"$CM" --keyring "$PWD/keyring" demo

@@ -475,11 +475,16 @@ static int read_config_text(const char *path, char **text, size_t *len, cm_error
     else if (!S_ISREG(sb.st_mode))
         rc = cfg_fail(err, CM_CFG_EIO, "config file %s is not a regular file; expected an INI file",
                       path);
-    else if (sb.st_mode & S_IWOTH)
+    else if (sb.st_mode & 022)
         rc = cfg_fail(err, CM_CFG_EMODE,
-                      "config file %s has mode %04o; it must not be writable by others "
-                      "(chmod o-w %s)",
+                      "config file %s has mode %04o; it must not be writable by group or others "
+                      "(chmod go-w %s): it chooses the key ring",
                       path, (unsigned)(sb.st_mode & 07777), path);
+    else if (!cfg_owner_trusted(sb.st_uid))
+        rc = cfg_fail(err, CM_CFG_EMODE,
+                      "config file %s belongs to uid %u; it must belong to the user running "
+                      "chaosmask (uid %u) or to root: it chooses the key ring",
+                      path, (unsigned)sb.st_uid, (unsigned)geteuid());
     else if (sb.st_size > CONFIG_FILE_MAX)
         rc = cfg_fail(err, CM_CFG_ESYNTAX, "config file %s is %lld bytes; expected at most %d",
                       path, (long long)sb.st_size, CONFIG_FILE_MAX);

@@ -14,6 +14,10 @@ extern const char cm_config_embedded_ini[];
 /* Formats err->msg (when err is not NULL) and returns code. */
 int cfg_fail(cm_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* 1 when a file or directory owned by uid may hold keys or configuration: ours or root's
+ * (a key ring or config file someone else owns could have been planted). */
+int cfg_owner_trusted(uid_t uid);
+
 /* out = dir + "/" + name (no doubled slash); 0, or -1 when it does not fit in outsz. */
 int cfg_path_join(char *out, size_t outsz, const char *dir, const char *name);
 

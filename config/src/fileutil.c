@@ -130,3 +130,8 @@ int cfg_write_atomic(const char *dir, const char *name, const void *data, size_t
     }
     return cfg_fsync_dir(dir, err);
 }
+
+int cfg_owner_trusted(uid_t uid)
+{
+    return uid == geteuid() || uid == 0;
+}

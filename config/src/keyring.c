@@ -149,6 +149,10 @@ static int read_small_file(const char *what, const char *path, mode_t forbidden_
     else if (sb.st_mode & forbidden_mode)
         rc = cfg_fail(err, CM_CFG_EMODE, "%s %s has mode %04o; %s", what, path,
                       (unsigned)(sb.st_mode & 07777), mode_advice);
+    else if (!cfg_owner_trusted(sb.st_uid))
+        rc = cfg_fail(err, CM_CFG_EMODE,
+                      "%s %s belongs to uid %u; it must belong to the user running chaosmask "
+                      "(uid %u) or to root", what, path, (unsigned)sb.st_uid, (unsigned)geteuid());
     else if (sb.st_size > (off_t)max)
         rc = cfg_fail(err, CM_CFG_EFORMAT, "%s %s is %lld bytes; expected %s", what, path,
                       (long long)sb.st_size, expected);
@@ -203,8 +207,8 @@ int cm_keyfile_read(const char *path, uint8_t key[32], cm_error *err)
 
 /* ---- the key ring directory ---- */
 
-/* dir exists, is a directory (symlinks to one are fine) and nobody but its owner can add,
- * replace or remove keys in it. */
+/* dir exists, is a directory (symlinks to one are fine), belongs to us or root, and nobody but
+ * its owner can add, replace or remove keys in it. */
 static int check_ring_dir(const char *dir, cm_error *err)
 {
     struct stat sb;
@@ -223,6 +227,11 @@ static int check_ring_dir(const char *dir, cm_error *err)
                         "key ring %s has mode %04o; it must not be writable by group or others "
                         "(chmod 700 %s)",
                         dir, (unsigned)(sb.st_mode & 07777), dir);
+    if (!cfg_owner_trusted(sb.st_uid))
+        return cfg_fail(err, CM_CFG_EMODE,
+                        "key ring %s belongs to uid %u; it must belong to the user running chaosmask "
+                        "(uid %u) or to root: keys planted by someone else are never used",
+                        dir, (unsigned)sb.st_uid, (unsigned)geteuid());
     return 0;
 }
 

@@ -100,6 +100,25 @@ int fsync_dir(const std::string &dir)
     return rc;
 }
 
+/* Creates tmp (its last six characters replaced by random ones) with O_EXCL and mode 0666, so
+ * the kernel applies the umask: no process-wide umask() call, which would race with other
+ * threads creating files. */
+int create_temp(std::string &tmp)
+{
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        uint8_t r[6];
+        if (cm_random(r, sizeof r) != 0)
+            return -1;
+        for (size_t i = 0; i < 6; ++i)
+            tmp[tmp.size() - 6 + i] = alphabet[r[i] % (sizeof alphabet - 1)];
+        int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return -1;
+}
+
 /* Writes ff to out_path through a temporary file in the same directory.  mode_from: a file
  * whose permissions the output takes (in-place), or NULL for 0666 & ~umask. */
 int save_atomic(DcmFileFormat &ff, E_EncodingType enc, const char *out_path, const char *mode_from,
@@ -110,19 +129,12 @@ int save_atomic(DcmFileFormat &ff, E_EncodingType enc, const char *out_path, con
     std::string dir = dirname(&dir_buf[0]);
     std::string base = basename(&base_buf[0]);
     std::string tmp = dir + "/." + base + ".chaosmask-XXXXXX";
-    int fd = mkostemp(&tmp[0], O_CLOEXEC);
+    int fd = create_temp(tmp);
     if (fd < 0)
         return dicom_fail(err, CM_DICOM_EIO, "%s: cannot create a temporary file in %s: %s", out_path, dir.c_str(),
                           strerror(errno));
-    mode_t mode;
     struct stat st;
-    if (mode_from != nullptr && stat(mode_from, &st) == 0) {
-        mode = st.st_mode & 07777;
-    } else {
-        mode_t mask = umask(0);
-        umask(mask);
-        mode = 0666 & ~mask;
-    }
+    const bool keep_mode = mode_from != nullptr && stat(mode_from, &st) == 0;
     const char *failed = nullptr;
     std::string write_error;
     int saved_errno = 0;
@@ -149,7 +161,7 @@ int save_atomic(DcmFileFormat &ff, E_EncodingType enc, const char *out_path, con
             failed = write_error.c_str();
         }
     }
-    if (failed == nullptr && fchmod(fd, mode) != 0)
+    if (failed == nullptr && keep_mode && fchmod(fd, st.st_mode & 07777) != 0)
         failed = "chmod", saved_errno = errno;
     if (failed == nullptr && fsync(fd) != 0)
         failed = "fsync", saved_errno = errno;
@@ -168,14 +180,26 @@ int save_atomic(DcmFileFormat &ff, E_EncodingType enc, const char *out_path, con
     return 0;
 }
 
-/* Refuses OUT naming the same file as IN unless it is the very same path (in place). */
-int check_paths(const char *in_path, const char *out_path, bool *in_place)
+/* In place (the same path twice) writes to the file itself, behind any symlink: replacing the
+ * link would leave the real file as it was.  Another name for IN (a hard link, a second
+ * symlink) is refused: writing it would leave IN's content under its other name. */
+int output_target(const char *in_path, const char *out_path, std::string &target, bool &in_place,
+                  cm_dicom_error *err)
 {
-    *in_place = strcmp(in_path, out_path) == 0;
+    in_place = strcmp(in_path, out_path) == 0;
+    if (in_place) {
+        char *real = realpath(in_path, nullptr);
+        if (real == nullptr)
+            return dicom_fail(err, CM_DICOM_EINPUT, "%s: %s", in_path, strerror(errno));
+        target = real;
+        free(real);
+        return 0;
+    }
     struct stat a, b;
-    if (!*in_place && stat(in_path, &a) == 0 && stat(out_path, &b) == 0 && a.st_dev == b.st_dev &&
-        a.st_ino == b.st_ino)
-        *in_place = true;
+    if (stat(in_path, &a) == 0 && stat(out_path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+        return dicom_fail(err, CM_DICOM_EINTERNAL, "%s and %s are the same file: use the same path to work in place",
+                          in_path, out_path);
+    target = out_path;
     return 0;
 }
 
@@ -190,7 +214,8 @@ int run_on_file(const char *in_path, const char *out_path, cm_dicom_error *err, 
         return dicom_fail(err, CM_DICOM_EINTERNAL, "no input or output path");
     try {
         bool in_place = false;
-        int rc = check_paths(in_path, out_path, &in_place);
+        std::string target;
+        int rc = output_target(in_path, out_path, target, in_place, err);
         if (rc)
             return rc;
         DcmFileFormat ff;
@@ -199,7 +224,7 @@ int run_on_file(const char *in_path, const char *out_path, cm_dicom_error *err, 
             return rc;
         if ((rc = op(*ff.getDataset())))
             return rc;
-        return save_atomic(ff, enc, out_path, in_place ? in_path : nullptr, err);
+        return save_atomic(ff, enc, target.c_str(), in_place ? target.c_str() : nullptr, err);
     } catch (const std::bad_alloc &) {
         return dicom_fail(err, CM_DICOM_ENOMEM, "out of memory");
     }

@@ -271,6 +271,16 @@ static void test_file_errors(void)
     CHECK_EQ_INT(cm_config_load_file(&cfg, wide, &err), CM_CFG_EMODE);
     CHECK(fx_contains(err.msg, "has mode 0666"));
     CHECK(fx_contains(err.msg, wide));
+    /* the config chooses the key ring: group-writable or foreign-owned files are refused */
+    const char *group = fx_path("group.ini");
+    fx_write(group, "[engine]\n", 0664);
+    CHECK_EQ_INT(cm_config_load_file(&cfg, group, &err), CM_CFG_EMODE);
+    CHECK(fx_contains(err.msg, "has mode 0664"));
+    const char *foreign = fx_path("foreign.ini");
+    fx_write(foreign, "[engine]\n", 0644);
+    CHECK(chown(foreign, 65534, 65534) == 0);
+    CHECK_EQ_INT(cm_config_load_file(&cfg, foreign, &err), CM_CFG_EMODE);
+    CHECK(fx_contains(err.msg, "belongs to uid 65534"));
     CHECK_EQ_INT(cm_config_load_file(&cfg, NULL, &err), CM_CFG_EINVAL);
     CHECK_EQ_INT(cm_config_load_file(NULL, wide, &err), CM_CFG_EINVAL);
     CHECK_EQ_INT(cm_config_load_file(&cfg, missing, NULL), CM_CFG_ENOENT);

@@ -117,6 +117,18 @@ static void test_refused_modes(void)
     expect_refused("k0620.key", HEX_0_31 "\n", 65, 0620, CM_CFG_EMODE, "has mode 0620");
     /* the mode is checked before the content: a bad file with a bad mode reports the mode */
     expect_refused("k0666bad.key", "nonsense", 8, 0666, CM_CFG_EMODE, "has mode 0666");
+
+    /* a key someone else owns could have been planted: refused whatever its mode (the suite
+     * runs as root, which may give a file away) */
+    puts("refuse a key file owned by another user");
+    const char *foreign = fx_path("foreign.key");
+    fx_write(foreign, HEX_0_31 "\n", 0600);
+    CHECK(chown(foreign, 65534, 65534) == 0);
+    uint8_t key[32];
+    cm_error err = {{0}};
+    CHECK_EQ_INT(cm_keyfile_read(foreign, key, &err), CM_CFG_EMODE);
+    CHECK(fx_contains(err.msg, "belongs to uid 65534"));
+    check_all_zero(key);
 }
 
 static void test_refused_types(void)

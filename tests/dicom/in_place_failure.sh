@@ -50,5 +50,12 @@ if cm encrypt --in-place "$WORK/d/ok.dcm" && [ "$(stat -c %a "$WORK/d/ok.dcm")" 
   echo "ok --in-place round trip: byte-identical, mode 0640 kept"
 else echo "FAIL --in-place round trip"; fails=$((fails+1)); fi
 
+# In place through a symlink: the file behind the link is replaced, the link stays a link.
+mkdir -p "$WORK/real" "$WORK/arch" && cp "$BIG" "$WORK/real/s.dcm" && ln -sf ../real/s.dcm "$WORK/arch/s.dcm"
+if cm encrypt --in-place "$WORK/arch/s.dcm" && [ -L "$WORK/arch/s.dcm" ] && ! cmp -s "$BIG" "$WORK/real/s.dcm" &&
+   cm decrypt --in-place "$WORK/arch/s.dcm" && [ -L "$WORK/arch/s.dcm" ] && cmp -s "$BIG" "$WORK/real/s.dcm"; then
+  echo "ok --in-place through a symlink: the real file masked and restored, the link kept"
+else echo "FAIL --in-place through a symlink"; fails=$((fails+1)); fi
+
 echo "in place: $fails failure(s)"
 [ $fails -eq 0 ]
