@@ -738,8 +738,13 @@ void cm_analysis_csv_header(FILE *f)
 void cm_analysis_csv_row(FILE *f, const cm_analysis *a)
 {
     char b[64];
-    fprintf(f, "\"%s\",%s,%zu,%zu,%u,%u", a->name, a->mode_name, a->width, a->height, a->channels,
-            a->bits);
+    fputc('"', f); /* RFC 4180: quotes inside a quoted field are doubled */
+    for (const char *c = a->name; *c; c++) {
+        if (*c == '"')
+            fputc('"', f);
+        fputc(*c, f);
+    }
+    fprintf(f, "\",%s,%zu,%zu,%u,%u", a->mode_name, a->width, a->height, a->channels, a->bits);
     double v[] = {a->hist_var_plain, a->hist_var_cipher, a->hist_var_recovered,
                   a->correlation_recovered, a->npcr, a->uaci, a->npcr_critical, a->uaci_low,
                   a->uaci_high, a->trials[0].npcr, a->trials[0].uaci, a->trials[1].npcr,
