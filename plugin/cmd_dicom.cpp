@@ -149,6 +149,33 @@ int lookup_key(void *user, const char *key_id, uint8_t key[CM_KEYBYTES])
     return 0;
 }
 
+/* What encrypt, decrypt and verify share: the configuration, the key ring and its lookup. */
+struct KeyRingSession {
+    cm_config cfg;
+    cm_keyring kr;
+    KeyLookup lookup;
+};
+
+int open_key_ring(cm_cli *cli, KeyRingSession &s)
+{
+    int rc = cm_cli_load_config(cli, &s.cfg);
+    if (rc == 0)
+        rc = cm_cli_open_keyring(cli, &s.cfg, &s.kr);
+    s.lookup.kr = &s.kr;
+    return rc;
+}
+
+/* The exit code of an operation that looked keys up: a key-ring error met during the lookup
+ * (bad mode, unreadable) is reported as what it is. */
+int finish(const cm_cli *cli, const KeyRingSession &s, int rc, const cm_dicom_error &err)
+{
+    if (s.lookup.config_rc != 0) {
+        cm_cli_error(cli, "%s", s.lookup.config_err.msg);
+        return CM_EXIT_CONFIG;
+    }
+    return report(cli, rc, err);
+}
+
 /* IN, OUT and --in-place: exactly one of OUT or --in-place; OUT must not be IN. */
 int paths(const cm_cli *cli, int argc, char **argv, bool in_place, const char **in, const char **out)
 {
@@ -277,18 +304,15 @@ extern "C" int cmd_encrypt(cm_cli *cli, int argc, char **argv)
         return CM_EXIT_USAGE;
     }
     quiet_dcmtk(cli);
-    cm_config cfg;
-    cm_keyring kr;
-    if ((rc = cm_cli_load_config(cli, &cfg)) || (rc = cm_cli_open_keyring(cli, &cfg, &kr)))
+    KeyRingSession ks;
+    if ((rc = open_key_ring(cli, ks)))
         return rc;
     uint8_t key[CM_KEYBYTES];
     char id[CM_KEYID_MAX];
-    if ((rc = cm_cli_load_key(cli, &kr, key_id, key, id)))
+    if ((rc = cm_cli_load_key(cli, &ks.kr, key_id, key, id)))
         return rc;
-    KeyLookup lookup;
-    lookup.kr = &kr;
-    cm_dicom_encrypt_params params = {profile < 0 ? cfg.profile : profile, id, key, cm_cli_threads(&cfg),
-                                      lookup_key, &lookup};
+    cm_dicom_encrypt_params params = {profile < 0 ? ks.cfg.profile : profile, id, key, cm_cli_threads(&ks.cfg),
+                                      lookup_key, &ks.lookup};
     cm_dicom_error err = {0, ""};
     rc = cm_dicom_encrypt_file(in, out, &params, &err);
     cm_memzero(key, sizeof key);
@@ -303,7 +327,7 @@ extern "C" int cmd_encrypt(cm_cli *cli, int argc, char **argv)
     if (rc == 0)
         cm_cli_log(cli, CM_LOG_INFO, "encrypted %s -> %s (profile %s, key %s)", in, out,
                    cm_profile_name(params.profile), id);
-    return report(cli, rc, err);
+    return finish(cli, ks, rc, err);
 #endif
 }
 
@@ -332,21 +356,14 @@ extern "C" int cmd_decrypt(cm_cli *cli, int argc, char **argv)
     if (rc)
         return rc;
     quiet_dcmtk(cli);
-    cm_config cfg;
-    cm_keyring kr;
-    if ((rc = cm_cli_load_config(cli, &cfg)) || (rc = cm_cli_open_keyring(cli, &cfg, &kr)))
+    KeyRingSession ks;
+    if ((rc = open_key_ring(cli, ks)))
         return rc;
-    KeyLookup lookup;
-    lookup.kr = &kr;
     cm_dicom_error err = {0, ""};
-    rc = cm_dicom_decrypt_file(in, out, lookup_key, &lookup, cm_cli_threads(&cfg), &err);
-    if (lookup.config_rc != 0) {
-        cm_cli_error(cli, "%s", lookup.config_err.msg);
-        return CM_EXIT_CONFIG;
-    }
+    rc = cm_dicom_decrypt_file(in, out, lookup_key, &ks.lookup, cm_cli_threads(&ks.cfg), &err);
     if (rc == 0)
         cm_cli_log(cli, CM_LOG_INFO, "decrypted %s -> %s", in, out);
-    return report(cli, rc, err);
+    return finish(cli, ks, rc, err);
 #endif
 }
 
@@ -371,24 +388,17 @@ extern "C" int cmd_verify(cm_cli *cli, int argc, char **argv)
 #else
     const char *in = argv[optind];
     quiet_dcmtk(cli);
-    cm_config cfg;
-    cm_keyring kr;
-    int rc;
-    if ((rc = cm_cli_load_config(cli, &cfg)) || (rc = cm_cli_open_keyring(cli, &cfg, &kr)))
+    KeyRingSession ks;
+    int rc = open_key_ring(cli, ks);
+    if (rc)
         return rc;
-    KeyLookup lookup;
-    lookup.kr = &kr;
     cm_dicom_error err = {0, ""};
-    rc = cm_dicom_verify_file(in, lookup_key, &lookup, &err);
-    if (lookup.config_rc != 0) {
-        cm_cli_error(cli, "%s", lookup.config_err.msg);
-        return CM_EXIT_CONFIG;
-    }
-    if (rc == 0) {
+    rc = cm_dicom_verify_file(in, lookup_key, &ks.lookup, &err);
+    if (rc == 0 && ks.lookup.config_rc == 0) {
         printf("%s: authentic\n", in);
         return CM_EXIT_OK;
     }
-    return report(cli, rc, err);
+    return finish(cli, ks, rc, err);
 #endif
 }
 
