@@ -1,6 +1,7 @@
 /* cli.c - the shared plumbing of the chaosmask subcommands: messages, configuration and key
  * ring loading with the global options applied, and argument parsers. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,5 +133,26 @@ int cm_cli_parse_hex(const char *text, uint8_t *out, size_t len)
     }
     memcpy(out, buf, len);
     OPENSSL_clear_free(buf, (size_t)n);
+    return 0;
+}
+
+int cm_cli_exact_options(const cm_cli *cli, int argc, char **argv, const struct option *opts)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            break;
+        if (strncmp(a, "--", 2) != 0)
+            continue;
+        size_t len = strcspn(a + 2, "=");
+        int known = 0;
+        for (const struct option *o = opts; o->name != NULL && !known; o++)
+            known = strlen(o->name) == len && strncmp(o->name, a + 2, len) == 0;
+        if (!known) {
+            cm_cli_error(cli, "unknown option '%.*s' (options must be spelled out in full; see --help)",
+                         (int)(len + 2), a);
+            return CM_EXIT_USAGE;
+        }
+    }
     return 0;
 }

@@ -46,6 +46,12 @@ int cm_cli_open_keyring(const cm_cli *cli, const cm_config *cfg, cm_keyring *kr)
 /* Loads key `id` (NULL = the active key) into key and its id into id_out (CM_KEYID_MAX bytes). */
 int cm_cli_load_key(const cm_cli *cli, const cm_keyring *kr, const char *id, uint8_t key[32], char *id_out);
 
+struct option;
+/* getopt_long accepts any unambiguous abbreviation ("--in" for "--in-place"): refuses every
+ * long option that is not spelled out in full, before the command parses.  0, or prints the
+ * error and returns CM_EXIT_USAGE. */
+int cm_cli_exact_options(const cm_cli *cli, int argc, char **argv, const struct option *opts);
+
 /* Number of online CPUs (at least 1): the meaning of "threads = 0". */
 unsigned cm_cli_cpu_count(void);
 /* The config's thread count with 0 resolved to every core. */

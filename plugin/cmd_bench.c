@@ -114,6 +114,8 @@ int cmd_bench(cm_cli *cli, int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     int json = 0, c;
     uint64_t bytes = (uint64_t)64 << 20, repeat = 3;
+    if (cm_cli_exact_options(cli, argc, argv, opts) != 0)
+        return CM_EXIT_USAGE;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'j': json = 1; break;

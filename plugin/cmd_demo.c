@@ -66,6 +66,8 @@ int cmd_demo(cm_cli *cli, int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     uint64_t frames = 64;
     int c;
+    if (cm_cli_exact_options(cli, argc, argv, opts) != 0)
+        return CM_EXIT_USAGE;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'f':

@@ -279,6 +279,8 @@ extern "C" int cmd_encrypt(cm_cli *cli, int argc, char **argv)
     const char *profile_name = nullptr, *key_id = nullptr;
     bool in_place = false;
     int c;
+    if (cm_cli_exact_options(cli, argc, argv, opts) != 0)
+        return CM_EXIT_USAGE;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, nullptr)) != -1) {
         switch (c) {
@@ -338,6 +340,8 @@ extern "C" int cmd_decrypt(cm_cli *cli, int argc, char **argv)
                                          {nullptr, 0, nullptr, 0}};
     bool in_place = false;
     int c;
+    if (cm_cli_exact_options(cli, argc, argv, opts) != 0)
+        return CM_EXIT_USAGE;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, nullptr)) != -1) {
         switch (c) {
@@ -371,6 +375,8 @@ extern "C" int cmd_verify(cm_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {{"help", no_argument, nullptr, 'h'}, {nullptr, 0, nullptr, 0}};
     int c;
+    if (cm_cli_exact_options(cli, argc, argv, opts) != 0)
+        return CM_EXIT_USAGE;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, nullptr)) != -1) {
         switch (c) {
@@ -409,6 +415,8 @@ extern "C" int cmd_inspect(cm_cli *cli, int argc, char **argv)
                                          {nullptr, 0, nullptr, 0}};
     bool json = false;
     int c;
+    if (cm_cli_exact_options(cli, argc, argv, opts) != 0)
+        return CM_EXIT_USAGE;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, nullptr)) != -1) {
         switch (c) {

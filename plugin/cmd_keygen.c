@@ -25,6 +25,8 @@ int cmd_keygen(cm_cli *cli, int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     const char *id = NULL;
     int activate = 0, c;
+    if (cm_cli_exact_options(cli, argc, argv, opts) != 0)
+        return CM_EXIT_USAGE;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'i': id = optarg; break;

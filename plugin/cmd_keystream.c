@@ -33,6 +33,8 @@ int cmd_keystream(cm_cli *cli, int argc, char **argv)
     uint64_t total = 0;
     int have_bytes = 0, profile = CM_PROFILE_LORENZ, c;
     const char *nonce_hex = NULL;
+    if (cm_cli_exact_options(cli, argc, argv, opts) != 0)
+        return CM_EXIT_USAGE;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'b':

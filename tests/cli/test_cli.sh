@@ -41,6 +41,8 @@ grep -qx first ring/active && pass "second key not active" || fail "active chang
 expect 0 "keygen --activate" -- "$CM" keygen --keyring ring --id third --activate
 grep -qx third ring/active && pass "--activate" || fail "active: $(cat ring/active)"
 expect 3 "keygen refuses an existing id" -- "$CM" keygen --keyring ring --id first
+expect 2 "abbreviated long option refused (--activ)" -- "$CM" keygen --keyring ring --id abbr --activ
+[ ! -e ring/abbr.key ] && pass "no key made by a refused command line" || fail "abbr.key written"
 expect 2 "keygen refuses a path as id" -- "$CM" keygen --keyring ring --id ../evil
 [ ! -e evil.key ] && pass "no file outside the ring" || fail "evil.key written"
 cmp -s <(cat ring/first.key) <(cat ring/second.key) && fail "two keys are equal" || pass "keys differ"
