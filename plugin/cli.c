@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -57,11 +58,22 @@ int cm_cli_load_config(const cm_cli *cli, cm_config *cfg)
     return 0;
 }
 
+const char *cm_cli_keyring_dir(const cm_cli *cli, const cm_config *cfg)
+{
+    return cli->keyring_dir != NULL ? cli->keyring_dir : cfg->keyring_dir;
+}
+
+double cm_cli_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 int cm_cli_open_keyring(const cm_cli *cli, const cm_config *cfg, cm_keyring *kr)
 {
     cm_error err = {{0}};
-    const char *dir = cli->keyring_dir != NULL ? cli->keyring_dir : cfg->keyring_dir;
-    if (cm_keyring_open(kr, dir, &err) != 0) {
+    if (cm_keyring_open(kr, cm_cli_keyring_dir(cli, cfg), &err) != 0) {
         cm_cli_error(cli, "%s", err.msg);
         return CM_EXIT_CONFIG;
     }

@@ -41,6 +41,10 @@ void cm_cli_log(const cm_cli *cli, int level, const char *fmt, ...) __attribute_
 /* Loads the configuration the global options select; prints the error and returns
  * CM_EXIT_CONFIG on failure, else 0. */
 int cm_cli_load_config(const cm_cli *cli, cm_config *cfg);
+/* The key ring directory: --keyring, else the configuration's [keyring] dir. */
+const char *cm_cli_keyring_dir(const cm_cli *cli, const cm_config *cfg);
+/* Seconds on the monotonic clock, for throughput figures. */
+double cm_cli_seconds(void);
 /* Opens the key ring (--keyring or the config's) ; prints and returns CM_EXIT_CONFIG on failure. */
 int cm_cli_open_keyring(const cm_cli *cli, const cm_config *cfg, cm_keyring *kr);
 /* Loads key `id` (NULL = the active key) into key and its id into id_out (CM_KEYID_MAX bytes). */

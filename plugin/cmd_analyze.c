@@ -38,12 +38,6 @@ const char *cm_fmt_num(char *buf, size_t n, double v, int decimals)
     return buf;
 }
 
-static double seconds_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int cm_mkdir_p(const char *dir, char *err, size_t errlen)
 {
@@ -384,7 +378,7 @@ int cm_analysis_run(cm_analysis *a, const cm_raster *plain, const char *name, in
                     char *err, size_t errlen)
 {
     memset(a, 0, sizeof *a);
-    double t0 = seconds_now();
+    double t0 = cm_cli_seconds();
     snprintf(a->name, sizeof a->name, "%s", name);
     a->mode = mode;
     const char *mn = mode == CM_ANALYSIS_MODE_ANALOG ? "analog" : cm_profile_name(mode);
@@ -411,7 +405,7 @@ int cm_analysis_run(cm_analysis *a, const cm_raster *plain, const char *name, in
                                              : run_digital(a, err, errlen);
     a->npcr = a->trials[2].npcr;
     a->uaci = a->trials[2].uaci;
-    a->seconds = seconds_now() - t0;
+    a->seconds = cm_cli_seconds() - t0;
     return rc;
 }
 

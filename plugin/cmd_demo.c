@@ -13,12 +13,6 @@
 #include "chaosmask/chaosmask.h"
 #include "cli.h"
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* A CT-like phantom: an elliptic body with two round organs on air, 12-bit values in 16 bits. */
 static void ct_phantom(uint8_t *buf, unsigned side, unsigned frames)
@@ -88,7 +82,7 @@ int cmd_demo(cm_cli *cli, int argc, char **argv)
     int rc = cm_cli_load_config(cli, &cfg);
     if (rc != 0)
         return rc;
-    const char *dir = cli->keyring_dir != NULL ? cli->keyring_dir : cfg.keyring_dir;
+    const char *dir = cm_cli_keyring_dir(cli, &cfg);
     cm_keyring kr;
     cm_error err = {{0}};
     struct stat st;
@@ -121,16 +115,16 @@ int cmd_demo(cm_cli *cli, int argc, char **argv)
     printf("image: %ux%u 16-bit CT-like phantom, %u frames, %zu bytes\n", side, side, (unsigned)frames, len);
     printf("profile %s, key %s, %u threads\n", cm_profile_name(cfg.profile), key_id, threads);
 
-    double t0 = now_seconds();
+    double t0 = cm_cli_seconds();
     int e = cm_seal(buf, tag, buf, len, &p, key, nonce, uid, sizeof uid - 1);
-    double t_enc = now_seconds() - t0;
+    double t_enc = cm_cli_seconds() - t0;
     size_t same = 0;
     for (size_t i = 0; e == CM_OK && i < len; i++)
         same += buf[i] == plain[i];
-    t0 = now_seconds();
+    t0 = cm_cli_seconds();
     if (e == CM_OK)
         e = cm_open(buf, buf, len, tag, &p, key, nonce, uid, sizeof uid - 1);
-    double t_dec = now_seconds() - t0;
+    double t_dec = cm_cli_seconds() - t0;
     cm_memzero(key, sizeof key);
     if (e != CM_OK) {
         cm_cli_error(cli, "%s", cm_strerror(e));

@@ -47,7 +47,7 @@ int cmd_keygen(cm_cli *cli, int argc, char **argv)
     int rc = cm_cli_load_config(cli, &cfg);
     if (rc != 0)
         return rc;
-    const char *dir = cli->keyring_dir != NULL ? cli->keyring_dir : cfg.keyring_dir;
+    const char *dir = cm_cli_keyring_dir(cli, &cfg);
     char made[CM_KEYID_MAX];
     int is_active = 0;
     cm_error err = {{0}};

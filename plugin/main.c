@@ -52,14 +52,6 @@ static void usage(FILE *f)
                "  7  internal error (out of memory, library failure)\n");
 }
 
-static int parse_log_level(const char *name)
-{
-    for (int l = CM_LOG_FATAL; l <= CM_LOG_TRACE; l++)
-        if (strcmp(name, cm_log_level_name(l)) == 0)
-            return l;
-    return -1;
-}
-
 int main(int argc, char **argv)
 {
     /* a reader that closes the pipe early (head, ent) makes a write fail: exit 6, not SIGPIPE */
@@ -79,7 +71,7 @@ int main(int argc, char **argv)
                 cli.config_path = v;
             else if (a[2] == 'k')
                 cli.keyring_dir = v;
-            else if ((cli.log_level = parse_log_level(v)) < 0) {
+            else if ((cli.log_level = cm_log_level_from_name(v)) < 0) {
                 fprintf(stderr, "chaosmask: --log-level '%s' is not one of fatal, error, warn, info, debug, trace\n", v);
                 return CM_EXIT_USAGE;
             }

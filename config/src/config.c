@@ -32,6 +32,14 @@ const char *cm_log_level_name(int level)
     return log_level_names[level];
 }
 
+int cm_log_level_from_name(const char *name)
+{
+    for (size_t i = 0; name != NULL && i < N_LOG_LEVELS; i++)
+        if (strcmp(name, log_level_names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
 const char *cm_config_embedded_text(void)
 {
     return cm_config_embedded_ini;
@@ -155,11 +163,10 @@ static int parse_port(cm_config *cfg, const char *value, char *why, size_t whysz
 
 static int parse_log_level(cm_config *cfg, const char *value, char *why, size_t whysz)
 {
-    for (size_t i = 0; i < N_LOG_LEVELS; i++) {
-        if (strcmp(value, log_level_names[i]) == 0) {
-            cfg->log_level = (int)i;
-            return 0;
-        }
+    int level = cm_log_level_from_name(value);
+    if (level >= 0) {
+        cfg->log_level = level;
+        return 0;
     }
     size_t n = (size_t)snprintf(why, whysz, "level '%s' is not one of ", value);
     for (size_t i = 0; i < N_LOG_LEVELS && n < whysz; i++)

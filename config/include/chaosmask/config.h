@@ -106,6 +106,8 @@ CM_WARN_UNUSED int cm_config_load_embedded(cm_config *cfg, cm_error *err);
 const char *cm_config_embedded_text(void);
 /* "fatal" ... "trace"; NULL for an unknown value. */
 const char *cm_log_level_name(int level);
+/* The level of a name ("warn"...); -1 for an unknown one. */
+int cm_log_level_from_name(const char *name);
 
 typedef struct cm_keyring {
     char dir[CM_PATH_MAX];
