@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "chaosmask/sync.h"
-#include "image.h"
+#include "chaosmask/research/sync.h"
+#include "chaosmask/research/image.h"
 
 #ifdef __cplusplus
 extern "C" {

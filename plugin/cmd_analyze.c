@@ -13,9 +13,9 @@
 #include <time.h>
 
 #include "chaosmask/chaosmask.h"
-#include "chaosmask/metrics.h"
+#include "chaosmask/research/metrics.h"
 #include "cli.h"
-#include "figures.h"
+#include "chaosmask/research/figures.h"
 #include "outfile.h"
 #ifdef CHAOSMASK_HAVE_DICOM
 #include "chaosmask/dicom.h"

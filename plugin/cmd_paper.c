@@ -15,7 +15,7 @@
 #include "chaosmask/chaosmask.h"
 #include "cli.h"
 #include "outfile.h"
-#include "phantoms.h"
+#include "chaosmask/research/phantoms.h"
 
 #define PAPER_SIDE 300u
 #define PAPER_IMAGES 6u

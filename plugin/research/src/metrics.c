@@ -1,7 +1,7 @@
 /* metrics.c - image-cipher statistics (see metrics.h).  Not in the keystream path, so libm
  * is fine here; every sum runs in double with the means taken first (two passes), so the
  * results on hand-computed images are exact. */
-#include "chaosmask/metrics.h"
+#include "chaosmask/research/metrics.h"
 
 #include <math.h>
 #include <string.h>

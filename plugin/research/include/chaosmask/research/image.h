@@ -1,13 +1,13 @@
 /* image.h - the pixel rasters of `chaosmask analyze` and `chaosmask paper`, and their PNG files
- * (libpng).  A raster owns its samples in the layout of core's cm_image view: row-major,
+ * (libpng).  A raster owns its samples in the layout of metrics.h's cm_image view: row-major,
  * channels interleaved, 16-bit samples little-endian. */
-#ifndef CHAOSMASK_PLUGIN_IMAGE_H
-#define CHAOSMASK_PLUGIN_IMAGE_H
+#ifndef CHAOSMASK_RESEARCH_IMAGE_H
+#define CHAOSMASK_RESEARCH_IMAGE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chaosmask/metrics.h"
+#include "chaosmask/research/metrics.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -2,12 +2,12 @@
  * scatter charts with axes, tick labels, titles and legends (cairo's text API), bar
  * histograms, and image panels.  A figure is a canvas holding several panels; it is saved as
  * PNG through cairo (libpng underneath). */
-#ifndef CHAOSMASK_PLUGIN_FIGURES_H
-#define CHAOSMASK_PLUGIN_FIGURES_H
+#ifndef CHAOSMASK_RESEARCH_FIGURES_H
+#define CHAOSMASK_RESEARCH_FIGURES_H
 
 #include <stddef.h>
 
-#include "image.h"
+#include "chaosmask/research/image.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -2,7 +2,7 @@
  * libpng reports errors by longjmp; every libpng call sits behind one setjmp per function,
  * and the message of the failing call is kept for the caller. */
 #define _POSIX_C_SOURCE 200809L
-#include "image.h"
+#include "chaosmask/research/image.h"
 #include "outfile.h"
 
 #include <png.h>

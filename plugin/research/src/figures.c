@@ -1,7 +1,7 @@
 /* figures.c - cairo charts (see figures.h).  Ticks follow Heckbert's "nice numbers"; text is
  * cairo's toy text API in a sans-serif face, so no glyph is rasterised by hand. */
 #define _POSIX_C_SOURCE 200809L
-#include "figures.h"
+#include "chaosmask/research/figures.h"
 #include "outfile.h"
 
 #include <cairo.h>

@@ -1,6 +1,6 @@
 /* phantoms.c - deterministic synthetic medical images (see phantoms.h).  Randomness comes from
  * a fixed-seed SplitMix64 and a lattice value noise, so every run draws the same pixels. */
-#include "phantoms.h"
+#include "chaosmask/research/phantoms.h"
 
 #include <math.h>
 #include <stdint.h>
