@@ -1,14 +1,15 @@
-/* analysis.h - one image through one masking mode (a digital profile or the paper's analog
- * channel) and every statistic of DESIGN §3.3, shared by `chaosmask analyze` (cmd_analyze.c),
- * `chaosmask paper` (cmd_paper.c) and the HTML report (report_html.c). */
-#ifndef CHAOSMASK_PLUGIN_ANALYSIS_H
-#define CHAOSMASK_PLUGIN_ANALYSIS_H
+/* analysis.h - one image through one masking mode (a digital profile of the engine or the
+ * paper's analog channel) and every statistic of DESIGN §3.3, with the files and text that
+ * report them: metrics.json, metrics.csv, the terminal table, the images and the figures.
+ * `chaosmask analyze` is one analysis (analyze.h); `chaosmask paper` is 24 (paper.h). */
+#ifndef CHAOSMASK_RESEARCH_ANALYSIS_H
+#define CHAOSMASK_RESEARCH_ANALYSIS_H
 
 #include <stddef.h>
 #include <stdio.h>
 
-#include "chaosmask/research/sync.h"
 #include "chaosmask/research/image.h"
+#include "chaosmask/research/status.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -67,10 +68,13 @@ typedef struct cm_analysis {
     double hist_plot[3][256]; /* plain, cipher, recovered, 256 bins (16-bit: by high byte) */
 } cm_analysis;
 
-/* Runs the mode on plain (copied).  0, or a CM_EXIT_... code with a message in err. */
+/* Runs the mode on plain (copied).  0, or a CM_RESEARCH_E... class with a message in err;
+ * either way cm_analysis_free releases what a holds. */
 int cm_analysis_run(cm_analysis *a, const cm_raster *plain, const char *name, int mode,
                     char *err, size_t errlen);
 void cm_analysis_free(cm_analysis *a);
+
+/* ---- verdicts ---- */
 
 /* Digital-profile targets of issue 3; 1 when all pass.  why (may be NULL) lists failures. */
 int cm_analysis_targets_pass(const cm_analysis *a, char *why, size_t whylen);
@@ -78,10 +82,19 @@ int cm_analysis_targets_pass(const cm_analysis *a, char *why, size_t whylen);
  * AES-256-GCM (CTR mode, no diffusion by design; docs/paper.md explains the decision). */
 int cm_analysis_diffusion_target(const cm_analysis *a);
 
-/* Writes plain/cipher/cipher_1px/recovered.png and the figures into dir (which exists).
- * 0, or a CM_EXIT_... code with a message. */
+/* ---- files ---- */
+
+/* Writes plain/cipher/cipher_1px/recovered.png into dir (which exists).  0 or CM_RESEARCH_EIO
+ * with a message. */
 int cm_analysis_write_images(const cm_analysis *a, const char *dir, char *err, size_t errlen);
+/* Writes the fig_*.png charts into dir.  0 or CM_RESEARCH_EIO with a message. */
 int cm_analysis_write_figures(const cm_analysis *a, const char *dir, char *err, size_t errlen);
+/* Writes dir/metrics.csv (a row per analysis) and dir/metrics.json: one object when as_array
+ * is 0 (then n must be 1), else an array of n.  0 or CM_RESEARCH_EIO with a message. */
+int cm_analysis_write_tables(const char *dir, const cm_analysis *const *rows, size_t n,
+                             int as_array, char *err, size_t errlen);
+
+/* ---- text ---- */
 
 void cm_analysis_json(FILE *f, const cm_analysis *a);
 void cm_analysis_csv_header(FILE *f);
@@ -89,18 +102,9 @@ void cm_analysis_csv_row(FILE *f, const cm_analysis *a);
 /* Table-1 style line (and its header). */
 void cm_analysis_table_header(FILE *f);
 void cm_analysis_table_row(FILE *f, const cm_analysis *a);
-/* "inf", "nan" or %.4f */
-const char *cm_fmt_num(char *buf, size_t n, double v, int decimals);
-
-/* report_html.c: a self-contained report.html in dir (images and figures embedded as base64
- * data URIs).  subdirs[i] is where analysis i wrote its images and figures, relative to dir
- * ("" for dir itself).  paper_table != 0 adds the paper's Table 1 for comparison. */
-int cm_report_html(const char *dir, const char *title, const cm_analysis *const *rows,
-                   const char *const *subdirs, size_t nrows, int paper_table, char *err,
-                   size_t errlen);
-
-/* Creates dir (and parents) if missing; 0 or -1 with a message. */
-int cm_mkdir_p(const char *dir, char *err, size_t errlen);
+/* The table line and what backs it: Wu et al.'s critical values, the three one-sample
+ * trials, and the targets (digital) or the analog channel's fidelity. */
+void cm_analysis_print(FILE *f, const cm_analysis *a);
 
 #ifdef __cplusplus
 }

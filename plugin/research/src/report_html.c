@@ -1,32 +1,17 @@
-/* report_html.c - a self-contained report.html: the metrics table (and the paper's Table 1
- * beside it), the images and the figures, every picture embedded as a base64 data URI
- * (OpenSSL EVP_EncodeBlock), so the one file can be mailed or archived as is. */
+/* report_html.c - report.html (see report.h).  Pictures are read back from the files the
+ * analysis wrote and embedded with OpenSSL's EVP_EncodeBlock. */
 #define _POSIX_C_SOURCE 200809L
-#include "analysis.h"
-#include "outfile.h"
-
-#include <errno.h>
-#include <math.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "chaosmask/chaosmask.h"
-
-/* The paper's Table 1 (images without noise), as printed. */
-static const struct {
-    const char *name;
-    double hist_std, hist_enc, corr, npcr, uaci, psnr, entropy;
-} paper_rows[6] = {
-    {"Image 1 (endoscopy)", 74440.2265, 74083.5781, 0.9998, 97.69, 34.35, 51.9108, 7.2802},
-    {"Image 2 (peripheral blood)", 146681.6640, 145352.8125, 0.9994, 99.94, 33.46, 42.5356, 5.9297},
-    {"Image 3 (skin cancer)", 125273.1015, 135212.5234, 0.9927, 98.68, 35.12, 32.9563, 5.7950},
-    {"Image 4 (X-ray)", 383457.8828, 361655.2265, 0.9998, 99.69, 33.24, 50.6989, 6.3333},
-    {"Image 5 (CT)", 98919.3515, 121034.3515, 0.9999, 99.97, 33.45, 48.8672, 6.5549},
-    {"Image 6 (CT)", 51902.2109, 51890.2656, 0.9999, 99.61, 33.33, 49.1591, 7.4721},
-};
+#include "chaosmask/research/format.h"
+#include "chaosmask/research/metrics.h"
+#include "chaosmask/research/report.h"
+#include "chaosmask/research/table1.h"
+#include "outfile.h"
 
 static void html_escape(FILE *f, const char *s)
 {
@@ -84,6 +69,44 @@ static void num_cell(FILE *f, double v, int dec)
     fprintf(f, "<td>%s</td>", cm_fmt_num(b, sizeof b, v, dec));
 }
 
+static void triple_cell(FILE *f, const double v[3])
+{
+    char b[3][64];
+    fprintf(f, "<td>%s / %s / %s</td>", cm_fmt_num(b[0], 64, v[0], 4), cm_fmt_num(b[1], 64, v[1], 4),
+            cm_fmt_num(b[2], 64, v[2], 4));
+}
+
+static void metrics_row(FILE *f, const cm_analysis *a)
+{
+    fputs("<tr><td>", f);
+    html_escape(f, a->name);
+    fprintf(f, "</td><td>%s</td><td>%zux%zu %s %u-bit</td>", a->mode_name, a->width, a->height,
+            a->channels == 1 ? "gray" : (a->channels == 3 ? "RGB" : "RGBA"), a->bits);
+    num_cell(f, a->hist_var_plain, 2);
+    num_cell(f, a->hist_var_cipher, 2);
+    num_cell(f, a->hist_var_recovered, 2);
+    num_cell(f, a->correlation_recovered, 6);
+    num_cell(f, a->npcr, 4);
+    num_cell(f, a->uaci, 4);
+    fputs("<td>", f);
+    for (int t = 0; t < 3; t++)
+        fprintf(f, "%s%s", t ? " " : "",
+                a->trials[t].npcr_pass && a->trials[t].uaci_pass ? "&#10003;" : "&#10007;");
+    fputs("</td>", f);
+    num_cell(f, a->psnr_recovered, 4);
+    num_cell(f, a->entropy_plain, 4);
+    num_cell(f, a->entropy_cipher, 4);
+    num_cell(f, a->local_entropy_cipher, 4);
+    fprintf(f, "<td>%.1f (crit. %.1f)</td>", a->chi2_cipher, a->chi2_critical);
+    triple_cell(f, a->adj_cipher);
+    triple_cell(f, a->adj_plain);
+    if (a->mode == CM_ANALYSIS_MODE_ANALOG)
+        fputs("<td class=\"measured\">measured</td>", f);
+    else
+        fputs(pass_cell(cm_analysis_targets_pass(a, NULL, 0)), f);
+    fputs("</tr>\n", f);
+}
+
 static void metrics_table(FILE *f, const cm_analysis *const *rows, size_t n)
 {
     fputs("<table><tr><th>image</th><th>mode</th><th>size</th><th>hist. var. plain</th>"
@@ -92,66 +115,51 @@ static void metrics_table(FILE *f, const cm_analysis *const *rows, size_t n)
           "random</th><th>PSNR dB</th><th>entropy plain</th><th>entropy cipher</th>"
           "<th>local entropy cipher</th><th>&chi;&sup2; cipher</th><th>adj. corr. cipher H/V/D</th>"
           "<th>adj. corr. plain H/V/D</th><th>targets</th></tr>\n", f);
-    for (size_t i = 0; i < n; i++) {
-        const cm_analysis *a = rows[i];
-        char b[3][64];
-        fputs("<tr><td>", f);
-        html_escape(f, a->name);
-        fprintf(f, "</td><td>%s</td><td>%zux%zu %s %u-bit</td>", a->mode_name, a->width, a->height,
-                a->channels == 1 ? "gray" : (a->channels == 3 ? "RGB" : "RGBA"), a->bits);
-        num_cell(f, a->hist_var_plain, 2);
-        num_cell(f, a->hist_var_cipher, 2);
-        num_cell(f, a->hist_var_recovered, 2);
-        num_cell(f, a->correlation_recovered, 6);
-        num_cell(f, a->npcr, 4);
-        num_cell(f, a->uaci, 4);
-        fputs("<td>", f);
-        for (int t = 0; t < 3; t++)
-            fprintf(f, "%s%s", t ? " " : "",
-                    a->trials[t].npcr_pass && a->trials[t].uaci_pass ? "&#10003;" : "&#10007;");
-        fputs("</td>", f);
-        num_cell(f, a->psnr_recovered, 4);
-        num_cell(f, a->entropy_plain, 4);
-        num_cell(f, a->entropy_cipher, 4);
-        num_cell(f, a->local_entropy_cipher, 4);
-        fprintf(f, "<td>%.1f (crit. %.1f)</td>", a->chi2_cipher, a->chi2_critical);
-        fprintf(f, "<td>%s / %s / %s</td>", cm_fmt_num(b[0], 64, a->adj_cipher[0], 4),
-                cm_fmt_num(b[1], 64, a->adj_cipher[1], 4), cm_fmt_num(b[2], 64, a->adj_cipher[2], 4));
-        fprintf(f, "<td>%s / %s / %s</td>", cm_fmt_num(b[0], 64, a->adj_plain[0], 4),
-                cm_fmt_num(b[1], 64, a->adj_plain[1], 4), cm_fmt_num(b[2], 64, a->adj_plain[2], 4));
-        if (a->mode == CM_ANALYSIS_MODE_ANALOG)
-            fputs("<td class=\"measured\">measured</td>", f);
-        else
-            fputs(pass_cell(cm_analysis_targets_pass(a, NULL, 0)), f);
-        fputs("</tr>\n", f);
-    }
+    for (size_t i = 0; i < n; i++)
+        metrics_row(f, rows[i]);
     fputs("</table>\n", f);
 }
 
-static void paper_table(FILE *f)
+/* The lowest and highest value of one column of Table 1. */
+static void table1_range(size_t column, double *lo, double *hi)
+{
+    *lo = *hi = *(const double *)(const void *)((const char *)&cm_table1[0] + column);
+    for (size_t i = 1; i < CM_TABLE1_ROWS; i++) {
+        double v = *(const double *)(const void *)((const char *)&cm_table1[i] + column);
+        *lo = v < *lo ? v : *lo;
+        *hi = v > *hi ? v : *hi;
+    }
+}
+
+static void table1_section(FILE *f)
 {
     fputs("<h2>The paper's Table 1 (as printed)</h2>\n<table><tr><th>image</th><th>histogram "
           "standard</th><th>histogram encrypted</th><th>correlation</th><th>NPCR %</th>"
           "<th>UACI %</th><th>PSNR dB</th><th>entropy</th></tr>\n", f);
-    for (int i = 0; i < 6; i++)
+    for (size_t i = 0; i < CM_TABLE1_ROWS; i++) {
+        const cm_table1_row *r = &cm_table1[i];
         fprintf(f, "<tr><td>%s</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.2f</td><td>%.2f"
-                   "</td><td>%.4f</td><td>%.4f</td></tr>\n", paper_rows[i].name, paper_rows[i].hist_std,
-                paper_rows[i].hist_enc, paper_rows[i].corr, paper_rows[i].npcr, paper_rows[i].uaci,
-                paper_rows[i].psnr, paper_rows[i].entropy);
-    fputs("</table>\n<p class=\"note\">Targets read from it: NPCR 97.69&ndash;99.97 %, UACI "
-          "33.24&ndash;35.12 %, entropy 5.79&ndash;7.47, PSNR 32.96&ndash;51.91 dB, correlation "
-          "0.9927&ndash;0.9999. The paper's NPCR/UACI are most likely plain-vs-cipher figures "
-          "(our columns <code>npcr_plain_cipher</code>/<code>uaci_plain_cipher</code> in "
-          "metrics.csv); ours are the differential test of Wu et al.: two plaintexts one sample "
-          "apart, same key and nonce.</p>\n", f);
+                   "</td><td>%.4f</td><td>%.4f</td></tr>\n", r->name, r->hist_std, r->hist_enc,
+                r->corr, r->npcr, r->uaci, r->psnr, r->entropy);
+    }
+    double n[2], u[2], h[2], p[2], c[2];
+    table1_range(offsetof(cm_table1_row, npcr), &n[0], &n[1]);
+    table1_range(offsetof(cm_table1_row, uaci), &u[0], &u[1]);
+    table1_range(offsetof(cm_table1_row, entropy), &h[0], &h[1]);
+    table1_range(offsetof(cm_table1_row, psnr), &p[0], &p[1]);
+    table1_range(offsetof(cm_table1_row, corr), &c[0], &c[1]);
+    fprintf(f, "</table>\n<p class=\"note\">Targets read from it: NPCR %.2f&ndash;%.2f %%, UACI "
+               "%.2f&ndash;%.2f %%, entropy %.2f&ndash;%.2f, PSNR %.2f&ndash;%.2f dB, correlation "
+               "%.4f&ndash;%.4f. The paper's NPCR/UACI are most likely plain-vs-cipher figures "
+               "(our columns <code>npcr_plain_cipher</code>/<code>uaci_plain_cipher</code> in "
+               "metrics.csv); ours are the differential test of Wu et al.: two plaintexts one sample "
+               "apart, same key and nonce.</p>\n", n[0], n[1], u[0], u[1], h[0], h[1], p[0], p[1],
+            c[0], c[1]);
 }
 
-static void row_section(FILE *f, const char *dir, const char *sub, const cm_analysis *a, int sync_figs)
+static void row_numbers(FILE *f, const cm_analysis *a)
 {
     char b[4][64];
-    fputs("<section><h3>", f);
-    html_escape(f, a->name);
-    fprintf(f, " &mdash; %s</h3>\n", a->mode_name);
     fprintf(f, "<p>NPCR/UACI critical values (Wu et al. 2011, &alpha; = %.2f, %zu samples, F = %u): "
                "NPCR &ge; %.4f %%, UACI in [%.4f, %.4f] %%. ", CM_METRICS_ALPHA,
             a->width * a->height * a->channels, (1u << a->bits) - 1, a->npcr_critical, a->uaci_low,
@@ -171,7 +179,16 @@ static void row_section(FILE *f, const char *dir, const char *sub, const cm_anal
     else
         fprintf(f, "Key sensitivity (one key bit flipped): NPCR %.4f %%, UACI %.4f %%. Lossless: %s.",
                 a->key_npcr, a->key_uaci, a->lossless ? "yes" : "no");
-    fputs("</p>\n<div class=\"row\">", f);
+    fputs("</p>\n", f);
+}
+
+static void row_section(FILE *f, const char *dir, const char *sub, const cm_analysis *a, int sync_figs)
+{
+    fputs("<section><h3>", f);
+    html_escape(f, a->name);
+    fprintf(f, " &mdash; %s</h3>\n", a->mode_name);
+    row_numbers(f, a);
+    fputs("<div class=\"row\">", f);
     static const char *const imgs[4] = {"plain.png", "cipher.png", "cipher_1px.png", "recovered.png"};
     for (int i = 0; i < 4; i++) {
         fputs("<figure>", f);
@@ -189,16 +206,8 @@ static void row_section(FILE *f, const char *dir, const char *sub, const cm_anal
     fputs("</section>\n", f);
 }
 
-int cm_report_html(const char *dir, const char *title, const cm_analysis *const *rows,
-                   const char *const *subdirs, size_t nrows, int with_paper, char *err,
-                   size_t errlen)
+static void page_head(FILE *f, const char *title)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/report.html", dir);
-    cm_outfile o;
-    if (cm_outfile_open(&o, path, err, errlen) != 0)
-        return -1;
-    FILE *f = o.f;
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>", f);
     html_escape(f, title);
     fputs("</title>\n<style>body{font-family:sans-serif;margin:24px;max-width:1400px}"
@@ -217,11 +226,24 @@ int cm_report_html(const char *dir, const char *title, const cm_analysis *const 
                "demo key and nonce (cipher and cipher_1px share them); the analog channel is the "
                "paper's scheme, reported as measured. Every number below was computed from the "
                "PNG files written next to this report.</p>\n", CM_VERSION_STRING, when);
+}
+
+int cm_report_html(const char *dir, const char *title, const cm_analysis *const *rows,
+                   const char *const *subdirs, size_t nrows, int with_table1, char *err,
+                   size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/report.html", dir);
+    cm_outfile o;
+    if (cm_outfile_open(&o, path, err, errlen) != 0)
+        return CM_RESEARCH_EIO;
+    FILE *f = o.f;
+    page_head(f, title);
     fputs("<h2>Measured</h2>\n<div style=\"overflow-x:auto\">", f);
     metrics_table(f, rows, nrows);
     fputs("</div>\n", f);
-    if (with_paper)
-        paper_table(f);
+    if (with_table1)
+        table1_section(f);
     int sync_done = 0;
     for (size_t i = 0; i < nrows; i++) {
         int want_sync = !sync_done && rows[i]->mode == CM_ANALYSIS_MODE_ANALOG;
@@ -229,5 +251,5 @@ int cm_report_html(const char *dir, const char *title, const cm_analysis *const 
         sync_done |= want_sync;
     }
     fputs("</body></html>\n", f);
-    return cm_outfile_commit(&o, err, errlen);
+    return cm_outfile_commit(&o, err, errlen) == 0 ? 0 : CM_RESEARCH_EIO;
 }
