@@ -165,64 +165,63 @@ static void data_ranges(const cm_chart *c, double *xmin, double *xmax, double *y
     }
 }
 
-static void draw_axes(cairo_t *cr, axes *a, const cm_chart *c)
+static void stroke_line(cairo_t *cr, double x0, double y0, double x1, double y1, double gray)
+{
+    cairo_set_source_rgb(cr, gray, gray, gray);
+    cairo_move_to(cr, x0, y0);
+    cairo_line_to(cr, x1, y1);
+    cairo_stroke(cr);
+}
+
+/* A light grid line across the plot, a tick mark outside it and the tick's label. */
+static void x_tick(cairo_t *cr, const axes *a, double X, const char *label)
+{
+    stroke_line(cr, X, a->py, X, a->py + a->ph, 0.88);
+    stroke_line(cr, X, a->py + a->ph, X, a->py + a->ph + 5, 0.0);
+    text_at(cr, X, a->py + a->ph + 8, label, 0.5, 0.0);
+}
+
+static void y_tick(cairo_t *cr, const axes *a, double Y, const char *label)
+{
+    stroke_line(cr, a->px, Y, a->px + a->pw, Y, 0.88);
+    stroke_line(cr, a->px - 5, Y, a->px, Y, 0.0);
+    text_at(cr, a->px - 8, Y, label, 1.0, 0.5);
+}
+
+static void draw_ticks(cairo_t *cr, const axes *a)
 {
     char buf[64];
+    double xs = 0, lo = a->x0, hi = a->x1;
+    nice_range(&lo, &hi, &xs);
+    for (double t = ceil(a->x0 / xs) * xs; t <= a->x1 + xs * 1e-9; t += xs) {
+        format_tick(buf, sizeof buf, fabs(t) < xs * 1e-9 ? 0.0 : t, xs);
+        x_tick(cr, a, map_x(a, t), buf);
+    }
+    if (a->log_y) {
+        for (double e = ceil(a->y0); e <= a->y1 + 1e-9; e += 1.0) {
+            snprintf(buf, sizeof buf, "1e%d", (int)e);
+            y_tick(cr, a, a->py + a->ph - (e - a->y0) / (a->y1 - a->y0) * a->ph, buf);
+        }
+        return;
+    }
+    double ys = 0;
+    lo = a->y0;
+    hi = a->y1;
+    nice_range(&lo, &hi, &ys);
+    for (double t = ceil(a->y0 / ys) * ys; t <= a->y1 + ys * 1e-9; t += ys) {
+        format_tick(buf, sizeof buf, fabs(t) < ys * 1e-9 ? 0.0 : t, ys);
+        y_tick(cr, a, map_y(a, t), buf);
+    }
+}
+
+static void draw_axes(cairo_t *cr, const axes *a, const cm_chart *c)
+{
     cairo_set_source_rgb(cr, 0, 0, 0);
     cairo_set_line_width(cr, 1.0);
     cairo_rectangle(cr, a->px, a->py, a->pw, a->ph);
     cairo_stroke(cr);
     cairo_set_font_size(cr, 11);
-    /* x ticks */
-    double xs = 0, lo = a->x0, hi = a->x1;
-    nice_range(&lo, &hi, &xs);
-    for (double t = ceil(a->x0 / xs) * xs; t <= a->x1 + xs * 1e-9; t += xs) {
-        double X = map_x(a, t);
-        cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
-        cairo_move_to(cr, X, a->py);
-        cairo_line_to(cr, X, a->py + a->ph);
-        cairo_stroke(cr);
-        cairo_set_source_rgb(cr, 0, 0, 0);
-        cairo_move_to(cr, X, a->py + a->ph);
-        cairo_line_to(cr, X, a->py + a->ph + 5);
-        cairo_stroke(cr);
-        format_tick(buf, sizeof buf, fabs(t) < xs * 1e-9 ? 0.0 : t, xs);
-        text_at(cr, X, a->py + a->ph + 8, buf, 0.5, 0.0);
-    }
-    /* y ticks */
-    if (a->log_y) {
-        for (double e = ceil(a->y0); e <= a->y1 + 1e-9; e += 1.0) {
-            double Y = a->py + a->ph - (e - a->y0) / (a->y1 - a->y0) * a->ph;
-            cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
-            cairo_move_to(cr, a->px, Y);
-            cairo_line_to(cr, a->px + a->pw, Y);
-            cairo_stroke(cr);
-            cairo_set_source_rgb(cr, 0, 0, 0);
-            cairo_move_to(cr, a->px - 5, Y);
-            cairo_line_to(cr, a->px, Y);
-            cairo_stroke(cr);
-            snprintf(buf, sizeof buf, "1e%d", (int)e);
-            text_at(cr, a->px - 8, Y, buf, 1.0, 0.5);
-        }
-    } else {
-        double ys = 0;
-        lo = a->y0;
-        hi = a->y1;
-        nice_range(&lo, &hi, &ys);
-        for (double t = ceil(a->y0 / ys) * ys; t <= a->y1 + ys * 1e-9; t += ys) {
-            double Y = map_y(a, t);
-            cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
-            cairo_move_to(cr, a->px, Y);
-            cairo_line_to(cr, a->px + a->pw, Y);
-            cairo_stroke(cr);
-            cairo_set_source_rgb(cr, 0, 0, 0);
-            cairo_move_to(cr, a->px - 5, Y);
-            cairo_line_to(cr, a->px, Y);
-            cairo_stroke(cr);
-            format_tick(buf, sizeof buf, fabs(t) < ys * 1e-9 ? 0.0 : t, ys);
-            text_at(cr, a->px - 8, Y, buf, 1.0, 0.5);
-        }
-    }
+    draw_ticks(cr, a);
     /* labels and title */
     cairo_set_font_size(cr, 12);
     if (c->xlabel)
