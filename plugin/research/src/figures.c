@@ -326,34 +326,52 @@ static void draw_legend(cairo_t *cr, const axes *a, const cm_chart *c)
     }
 }
 
-void cm_figure_chart(cm_figure *fig, double x, double y, double w, double h, const cm_chart *c)
+static int has_bars(const cm_chart *c)
 {
-    cairo_t *cr = fig->cr;
-    double xmin, xmax, ymin, ymax;
-    data_ranges(c, &xmin, &xmax, &ymin, &ymax);
-    axes a = {x + 72, y + 30, w - 90, h - 72, xmin, xmax, 0, 0, c->log_y};
-    if (!(a.x1 > a.x0)) {
-        a.x0 -= 0.5;
-        a.x1 += 0.5;
+    for (size_t s = 0; s < c->nseries; s++)
+        if (c->series[s].style == CM_SERIES_BARS)
+            return 1;
+    return 0;
+}
+
+void cm_chart_ranges(const cm_chart *c, double *x0, double *x1, double *y0, double *y1)
+{
+    double ymin, ymax;
+    data_ranges(c, x0, x1, &ymin, &ymax);
+    if (!(*x1 > *x0)) {
+        *x0 -= 0.5;
+        *x1 += 0.5;
     }
     if (c->log_y) {
-        a.y0 = floor(log10(ymin));
-        a.y1 = ceil(log10(ymax));
-        if (a.y1 <= a.y0)
-            a.y1 = a.y0 + 1;
-    } else {
-        double step;
-        a.y0 = ymin;
-        a.y1 = ymax;
-        if (!c->fixed_y)
-            nice_range(&a.y0, &a.y1, &step);
-        else if (!(a.y1 > a.y0))
-            a.y1 = a.y0 + 1;
+        *y0 = floor(log10(ymin));
+        *y1 = ceil(log10(ymax));
+        if (*y1 <= *y0)
+            *y1 = *y0 + 1;
+        return;
     }
-    draw_axes(cr, &a, c);
+    *y0 = ymin;
+    *y1 = ymax;
+    if (c->fixed_y) {
+        if (!(*y1 > *y0))
+            *y1 = *y0 + 1;
+        return;
+    }
+    if (has_bars(c)) { /* a bar's length is its value: the axis starts at 0 */
+        *y0 = fmin(*y0, 0.0);
+        *y1 = fmax(*y1, 0.0);
+    }
+    double step;
+    nice_range(y0, y1, &step);
+}
+
+void cm_figure_chart(cm_figure *fig, double x, double y, double w, double h, const cm_chart *c)
+{
+    axes a = {x + 72, y + 30, w - 90, h - 72, 0, 0, 0, 0, c->log_y};
+    cm_chart_ranges(c, &a.x0, &a.x1, &a.y0, &a.y1);
+    draw_axes(fig->cr, &a, c);
     for (size_t s = 0; s < c->nseries; s++)
-        draw_series(cr, &a, &c->series[s]);
-    draw_legend(cr, &a, c);
+        draw_series(fig->cr, &a, &c->series[s]);
+    draw_legend(fig->cr, &a, c);
 }
 
 void cm_figure_image(cm_figure *fig, double x, double y, double w, double h, const cm_raster *img,

@@ -37,6 +37,11 @@ typedef struct cm_figure cm_figure;
 /* A white canvas of width x height pixels with an optional title on top; NULL on failure. */
 cm_figure *cm_figure_new(int width, int height, const char *title);
 void cm_figure_free(cm_figure *fig);
+/* The axis ranges a chart is drawn with: the data's (or the fixed) ranges, widened to nice
+ * tick values unless fixed.  A chart with bars has 0 inside its y range, because a bar's
+ * length is its value: an axis starting near the smallest bar would make a 1 % ripple of a
+ * flat cipher histogram look like a forest.  With log_y, y0 and y1 are decimal exponents. */
+void cm_chart_ranges(const cm_chart *c, double *x0, double *x1, double *y0, double *y1);
 /* Draws a chart into the panel (x, y, w, h) of the canvas. */
 void cm_figure_chart(cm_figure *fig, double x, double y, double w, double h, const cm_chart *chart);
 /* Draws an image (gray or RGB(A); 16-bit shown by its high byte) scaled into the panel with a
