@@ -93,6 +93,16 @@ int cm_analysis_diffusion_target(const cm_analysis *a)
     return a->mode != CM_ANALYSIS_MODE_ANALOG && a->mode != CM_PROFILE_AES_256_GCM;
 }
 
+int cm_analysis_diffusion_exempt(const cm_analysis *a)
+{
+    return a->mode != CM_ANALYSIS_MODE_ANALOG && !cm_analysis_diffusion_target(a);
+}
+
+int cm_analysis_chi2_pass(const cm_analysis *a)
+{
+    return a->chi2_cipher <= a->chi2_critical; /* NaN (no samples) is a miss */
+}
+
 int cm_analysis_targets_pass(const cm_analysis *a, char *why, size_t whylen)
 {
     char buf[512] = "";
@@ -110,6 +120,8 @@ int cm_analysis_targets_pass(const cm_analysis *a, char *why, size_t whylen)
     for (int d = 0; d < 3; d++)
         if (!(fabs(a->adj_cipher[d]) < 0.01))
             FAIL("adjacent correlation %c %.4f; ", "hvd"[d], a->adj_cipher[d]);
+    if (!cm_analysis_chi2_pass(a))
+        FAIL("chi-square %.1f > %.1f; ", a->chi2_cipher, a->chi2_critical);
 #undef FAIL
     if (why != NULL)
         snprintf(why, whylen, "%s", len == 0 ? "all targets met" : buf);

@@ -76,6 +76,19 @@ static void triple_cell(FILE *f, const double v[3])
             cm_fmt_num(b[2], 64, v[2], 4));
 }
 
+/* The verdict of the three one-sample trials: a check or a cross each, or a dash each for a
+ * profile exempt from NPCR/UACI, as the terminal table shows it. */
+static void trials_cell(FILE *f, const cm_analysis *a)
+{
+    int exempt = cm_analysis_diffusion_exempt(a);
+    fprintf(f, "<td%s>", exempt ? " class=\"exempt\" title=\"exempt from NPCR/UACI\"" : "");
+    for (int t = 0; t < 3; t++)
+        fprintf(f, "%s%s", t ? " " : "",
+                exempt ? "&ndash;"
+                       : (a->trials[t].npcr_pass && a->trials[t].uaci_pass ? "&#10003;" : "&#10007;"));
+    fputs("</td>", f);
+}
+
 static void metrics_row(FILE *f, const cm_analysis *a)
 {
     fputs("<tr><td>", f);
@@ -88,16 +101,14 @@ static void metrics_row(FILE *f, const cm_analysis *a)
     num_cell(f, a->correlation_recovered, 6);
     num_cell(f, a->npcr, 4);
     num_cell(f, a->uaci, 4);
-    fputs("<td>", f);
-    for (int t = 0; t < 3; t++)
-        fprintf(f, "%s%s", t ? " " : "",
-                a->trials[t].npcr_pass && a->trials[t].uaci_pass ? "&#10003;" : "&#10007;");
-    fputs("</td>", f);
+    trials_cell(f, a);
     num_cell(f, a->psnr_recovered, 4);
     num_cell(f, a->entropy_plain, 4);
     num_cell(f, a->entropy_cipher, 4);
     num_cell(f, a->local_entropy_cipher, 4);
-    fprintf(f, "<td>%.1f (crit. %.1f)</td>", a->chi2_cipher, a->chi2_critical);
+    int chi2_ok = cm_analysis_chi2_pass(a);
+    fprintf(f, "<td class=\"%s\">%.1f (crit. %.1f) %s</td>", chi2_ok ? "pass" : "fail", a->chi2_cipher,
+            a->chi2_critical, chi2_ok ? "&#10003;" : "&#10007;");
     triple_cell(f, a->adj_cipher);
     triple_cell(f, a->adj_plain);
     if (a->mode == CM_ANALYSIS_MODE_ANALOG)
@@ -164,11 +175,12 @@ static void row_numbers(FILE *f, const cm_analysis *a)
                "NPCR &ge; %.4f %%, UACI in [%.4f, %.4f] %%. ", CM_METRICS_ALPHA,
             a->width * a->height * a->channels, (1u << a->bits) - 1, a->npcr_critical, a->uaci_low,
             a->uaci_high);
+    int exempt = cm_analysis_diffusion_exempt(a);
     for (int t = 0; t < 3; t++)
         fprintf(f, "%s pixel (index %zu): NPCR %.4f %% (%s), UACI %.4f %% (%s). ",
                 a->trials[t].where, a->trials[t].index, a->trials[t].npcr,
-                a->trials[t].npcr_pass ? "pass" : "fail", a->trials[t].uaci,
-                a->trials[t].uaci_pass ? "pass" : "fail");
+                exempt ? "exempt" : (a->trials[t].npcr_pass ? "pass" : "fail"), a->trials[t].uaci,
+                exempt ? "exempt" : (a->trials[t].uaci_pass ? "pass" : "fail"));
     if (a->mode == CM_ANALYSIS_MODE_ANALOG)
         fprintf(f, "Analog channel (&eta; = %.4g per component): max |M&#770; &minus; M| before "
                    "rounding %s (slave 1), %s (slave 2); PSNR after rounding %s / %s dB; lossless: %s.",
@@ -213,7 +225,7 @@ static void page_head(FILE *f, const char *title)
     fputs("</title>\n<style>body{font-family:sans-serif;margin:24px;max-width:1400px}"
           "table{border-collapse:collapse;font-size:13px;margin:8px 0}td,th{border:1px solid #bbb;"
           "padding:3px 6px;text-align:right;white-space:nowrap}th{background:#eef}td:first-child{text-align:left}"
-          ".pass{background:#d8f5d0}.fail{background:#f8d0d0}.measured{background:#eee}"
+          ".pass{background:#d8f5d0}.fail{background:#f8d0d0}.measured,.exempt{background:#eee}"
           ".thumb{width:220px;image-rendering:pixelated;border:1px solid #999}.fig{max-width:100%;"
           "display:block;margin:8px 0}.row{display:flex;gap:12px;flex-wrap:wrap}figure{margin:0}"
           "figcaption{text-align:center;font-size:12px}.note{font-size:13px;color:#333}"

@@ -76,11 +76,20 @@ void cm_analysis_free(cm_analysis *a);
 
 /* ---- verdicts ---- */
 
-/* Digital-profile targets of issue 3; 1 when all pass.  why (may be NULL) lists failures. */
+/* Digital-profile targets of issue 3 (exact recovery, cipher entropy, NPCR/UACI, adjacent
+ * correlation, chi-square); 1 when all pass.  why (may be NULL) lists the misses. */
 int cm_analysis_targets_pass(const cm_analysis *a, char *why, size_t whylen);
 /* 1 when the NPCR/UACI targets apply: every digital profile but aes-256-gcm, which is standard
  * AES-256-GCM (CTR mode, no diffusion by design; docs/paper.md explains the decision). */
 int cm_analysis_diffusion_target(const cm_analysis *a);
+/* 1 for a digital profile exempt from the NPCR/UACI targets (aes-256-gcm): every output shows
+ * its trials as exempt ("-", "exempt"), never as failed.  The analog channel is not exempt
+ * but measured: its trials say pass or fail like any other number. */
+int cm_analysis_diffusion_exempt(const cm_analysis *a);
+/* 1 when the cipher's chi-square is at most its critical value at CM_METRICS_ALPHA: its
+ * histogram is consistent with a uniform one.  Like every test at alpha = 0.05, an ideal
+ * cipher misses it one time in twenty. */
+int cm_analysis_chi2_pass(const cm_analysis *a);
 
 /* ---- files ---- */
 
