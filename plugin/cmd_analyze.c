@@ -28,7 +28,9 @@ static void analyze_usage(FILE *f)
           "  --analog      the paper's analog channel (master + 2 delayed slaves, F = M + eta.z)\n"
           "  --json        print the metrics as one JSON object on stdout\n"
           "  Writes DIR/metrics.json, metrics.csv, plain/cipher/cipher_1px/recovered.png,\n"
-          "  fig_*.png and report.html.\n", f);
+          "  fig_*.png and report.html; for images deeper than 8 bits also *_display.png, the\n"
+          "  images windowed to their lowest..highest stored value for viewing (the numbers\n"
+          "  are computed on the stored values).\n", f);
 }
 
 /* A DICOM Part 10 file has "DICM" after its 128-byte preamble. */
@@ -101,7 +103,8 @@ static int analyze_image(const cm_cli *cli, const char *image, const char *out, 
     } else {
         cm_analysis_print(stdout, &a);
         printf("wrote %s/{metrics.json,metrics.csv,plain.png,cipher.png,cipher_1px.png,recovered.png,"
-               "fig_*.png,report.html} in %.2f s of analysis\n", out, a.seconds);
+               "%sfig_*.png,report.html} in %.2f s of analysis\n", out,
+               a.bits > 8 ? "*_display.png," : "", a.seconds);
     }
     cm_analysis_free(&a);
     return CM_EXIT_OK;

@@ -7,15 +7,34 @@
 #include "chaosmask/research/figures.h"
 #include "splitmix.h"
 
+/* dir/NAME_display.png: img windowed to 8 bits, for viewers that would show it black. */
+static int write_display(const cm_raster *img, const char *dir, const char *name, char *err,
+                         size_t errlen)
+{
+    cm_raster shown;
+    if (cm_raster_display(&shown, img) != 0) {
+        snprintf(err, errlen, "%s_display.png: out of memory", name);
+        return CM_RESEARCH_EINTERNAL;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s_display.png", dir, name);
+    int rc = cm_png_write(path, &shown, err, errlen) == 0 ? 0 : CM_RESEARCH_EIO;
+    cm_raster_free(&shown);
+    return rc;
+}
+
 int cm_analysis_write_images(const cm_analysis *a, const char *dir, char *err, size_t errlen)
 {
     const cm_raster *imgs[4] = {&a->plain, &a->cipher, &a->cipher_1px, &a->recovered};
-    static const char *const names[4] = {"plain.png", "cipher.png", "cipher_1px.png", "recovered.png"};
+    static const char *const names[4] = {"plain", "cipher", "cipher_1px", "recovered"};
     char path[4096];
     for (int i = 0; i < 4; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        snprintf(path, sizeof path, "%s/%s.png", dir, names[i]);
         if (cm_png_write(path, imgs[i], err, errlen) != 0)
             return CM_RESEARCH_EIO;
+        int rc = imgs[i]->bits > 8 ? write_display(imgs[i], dir, names[i], err, errlen) : 0;
+        if (rc != 0)
+            return rc;
     }
     return 0;
 }
@@ -53,11 +72,16 @@ static int fig_histograms(const cm_analysis *a, const char *dir, char *err, size
     snprintf(title, sizeof title, "%s - %s: histograms (Fig. 5)", a->name, a->mode_name);
     cm_figure *f = cm_figure_new(1200, 400, title);
     static const char *const what[3] = {"plain", "cipher", "recovered"};
-    const char *xl = a->bits == 16 ? "gray level / 256" : "gray level";
-    for (int i = 0; i < 3 && f != NULL; i++) {
-        cm_series s = {NULL, a->hist_plot[i], 256, NULL, {0}, CM_SERIES_BARS};
+    const char *xl = a->bits == 8 ? "gray level" : "stored value";
+    for (int i = 0; i < 3 && f != NULL && a->hist_bins[i] > 0; i++) {
+        /* bin b starts at this stored value (the level itself for 8 bits) */
+        double x[256], width = (double)a->hist_window[i].hi - a->hist_window[i].lo + 1;
+        size_t nb = a->hist_bins[i];
+        for (size_t b = 0; b < nb; b++)
+            x[b] = a->hist_window[i].lo + (double)b * width / (double)nb;
+        cm_series s = {x, a->hist_plot[i], nb, NULL, {0}, CM_SERIES_BARS};
         cm_figure_palette((size_t)i, s.rgb);
-        cm_chart c = {what[i], xl, "count", 0, 1, 0, 0, 255, 0, 0, &s, 1};
+        cm_chart c = {what[i], xl, "count", 0, 1, 0, x[0], x[nb - 1], 0, 0, &s, 1};
         cm_figure_chart(f, 400.0 * i, 40, 400, 350, &c);
     }
     return save_figure(f, dir, "fig_histograms.png", err, errlen);
@@ -69,14 +93,14 @@ static int fig_adjacent(const cm_analysis *a, const char *dir, char *err, size_t
     static double px[2][NPAIRS], py[2][NPAIRS];
     uint64_t seed = 99;
     const cm_raster *img[2] = {&a->plain, &a->cipher};
-    double scale = a->bits == 16 ? 1.0 / 256.0 : 1.0;
+    cm_window win[2] = {cm_raster_window(&a->plain), cm_raster_window(&a->cipher)};
     for (int k = 0; k < 2; k++)
         for (size_t i = 0; i < NPAIRS; i++) {
             size_t x = (size_t)(cm_splitmix64(&seed) % (a->width - 1));
             size_t y = (size_t)(cm_splitmix64(&seed) % a->height);
             size_t idx = (y * a->width + x) * a->channels;
-            px[k][i] = scale * cm_raster_get(img[k], idx);
-            py[k][i] = scale * cm_raster_get(img[k], idx + a->channels);
+            px[k][i] = cm_raster_get(img[k], idx);
+            py[k][i] = cm_raster_get(img[k], idx + a->channels);
         }
     char title[256], t0[96], t1[96];
     snprintf(title, sizeof title, "%s - %s: horizontally adjacent pixels", a->name, a->mode_name);
@@ -87,7 +111,8 @@ static int fig_adjacent(const cm_analysis *a, const char *dir, char *err, size_t
     for (int k = 0; k < 2 && f != NULL; k++) {
         cm_series s = {px[k], py[k], NPAIRS, NULL, {0}, CM_SERIES_POINTS};
         cm_figure_palette((size_t)k, s.rgb);
-        cm_chart c = {ttl[k], "pixel (x, y)", "pixel (x + 1, y)", 0, 1, 1, 0, 255, 0, 255, &s, 1};
+        double lo = win[k].lo, hi = win[k].hi; /* stored values, over the display window */
+        cm_chart c = {ttl[k], "pixel (x, y)", "pixel (x + 1, y)", 0, 1, 1, lo, hi, lo, hi, &s, 1};
         cm_figure_chart(f, 450.0 * k, 40, 450, 390, &c);
     }
     return save_figure(f, dir, "fig_adjacent.png", err, errlen);

@@ -9,12 +9,18 @@
 #include "chaosmask/research/metrics.h"
 #include "splitmix.h"
 
-static void hist_plot(double out[256], const uint64_t *hist, unsigned bits)
+/* Plot i of a: the histogram hist of image img folded into at most 256 bins over the image's
+ * display window, so a 12-bit image fills the chart instead of its first sixteenth. */
+static void hist_plot(cm_analysis *a, int i, const uint64_t *hist, const cm_raster *img)
 {
-    memset(out, 0, 256 * sizeof(double));
-    size_t nb = CM_HIST_BINS(bits);
-    for (size_t v = 0; v < nb; v++)
-        out[bits == 16 ? v >> 8 : v] += (double)hist[v];
+    cm_window w = cm_raster_window(img);
+    uint64_t width = (uint64_t)w.hi - w.lo + 1;
+    size_t nb = width < 256 ? (size_t)width : 256;
+    memset(a->hist_plot[i], 0, sizeof a->hist_plot[i]);
+    for (uint64_t v = w.lo; v <= w.hi; v++)
+        a->hist_plot[i][(v - w.lo) * nb / width] += (double)hist[v];
+    a->hist_bins[i] = nb;
+    a->hist_window[i] = w;
 }
 
 /* Entropy, histogram variance and the plotted histogram of each image; chi-square of the
@@ -26,15 +32,15 @@ static void histogram_statistics(cm_analysis *a, uint64_t *hist)
     size_t nb = CM_HIST_BINS(a->bits);
     a->entropy_plain = cm_entropy(hist, &P);
     a->hist_var_plain = cm_hist_variance(hist, nb);
-    hist_plot(a->hist_plot[0], hist, a->bits);
+    hist_plot(a, 0, hist, &a->plain);
     a->entropy_cipher = cm_entropy(hist, &C);
     a->hist_var_cipher = cm_hist_variance(hist, nb);
     a->chi2_cipher = cm_hist_chi2(hist, nb);
     a->chi2_critical = cm_chi2_critical(nb, CM_METRICS_ALPHA);
-    hist_plot(a->hist_plot[1], hist, a->bits);
+    hist_plot(a, 1, hist, &a->cipher);
     a->entropy_recovered = cm_entropy(hist, &R);
     a->hist_var_recovered = cm_hist_variance(hist, nb);
-    hist_plot(a->hist_plot[2], hist, a->bits);
+    hist_plot(a, 2, hist, &a->recovered);
     unsigned used;
     a->local_entropy_cipher = cm_local_entropy(hist, &C, CM_LOCAL_ENTROPY_BLOCKS,
                                                CM_LOCAL_ENTROPY_SIDE, 2013, &used);

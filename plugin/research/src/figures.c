@@ -386,15 +386,15 @@ void cm_figure_image(cm_figure *fig, double x, double y, double w, double h, con
     cairo_surface_flush(s);
     unsigned char *px = cairo_image_surface_get_data(s);
     int stride = cairo_image_surface_get_stride(s);
-    unsigned shift = img->bits == 16 ? 8u : 0u;
+    cm_window win = cm_raster_window(img);
     for (size_t yy = 0; yy < img->height; yy++) {
         uint32_t *row = (uint32_t *)(void *)(px + (size_t)stride * yy);
         for (size_t xx = 0; xx < img->width; xx++) {
             size_t i = (yy * img->width + xx) * img->channels;
-            uint32_t r = cm_raster_get(img, i) >> shift, g = r, b = r;
+            uint32_t r = cm_window_level(win, cm_raster_get(img, i)), g = r, b = r;
             if (img->channels >= 3) {
-                g = cm_raster_get(img, i + 1) >> shift;
-                b = cm_raster_get(img, i + 2) >> shift;
+                g = cm_window_level(win, cm_raster_get(img, i + 1));
+                b = cm_window_level(win, cm_raster_get(img, i + 2));
             }
             row[xx] = (r << 16) | (g << 8) | b;
         }

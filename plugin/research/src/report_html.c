@@ -194,20 +194,37 @@ static void row_numbers(FILE *f, const cm_analysis *a)
     fputs("</p>\n", f);
 }
 
+/* The four images; deeper than 8 bits, their windowed *_display.png copies, whose caption
+ * names the window. */
+static void thumbnails(FILE *f, const char *dir, const char *sub, const cm_analysis *a)
+{
+    static const char *const names[4] = {"plain", "cipher", "cipher_1px", "recovered"};
+    const cm_raster *imgs[4] = {&a->plain, &a->cipher, &a->cipher_1px, &a->recovered};
+    fputs("<div class=\"row\">", f);
+    for (int i = 0; i < 4; i++) {
+        char file[64], shown[64];
+        snprintf(file, sizeof file, "%s.png", names[i]);
+        snprintf(shown, sizeof shown, a->bits > 8 ? "%s_display.png" : "%s.png", names[i]);
+        fputs("<figure>", f);
+        embed_png(f, dir, sub, shown, file, "thumb");
+        if (a->bits > 8) {
+            cm_window w = cm_raster_window(imgs[i]);
+            fprintf(f, "<figcaption>%s<br>shown: stored values %u&ndash;%u</figcaption></figure>",
+                    file, w.lo, w.hi);
+        } else {
+            fprintf(f, "<figcaption>%s</figcaption></figure>", file);
+        }
+    }
+    fputs("</div>\n", f);
+}
+
 static void row_section(FILE *f, const char *dir, const char *sub, const cm_analysis *a, int sync_figs)
 {
     fputs("<section><h3>", f);
     html_escape(f, a->name);
     fprintf(f, " &mdash; %s</h3>\n", a->mode_name);
     row_numbers(f, a);
-    fputs("<div class=\"row\">", f);
-    static const char *const imgs[4] = {"plain.png", "cipher.png", "cipher_1px.png", "recovered.png"};
-    for (int i = 0; i < 4; i++) {
-        fputs("<figure>", f);
-        embed_png(f, dir, sub, imgs[i], imgs[i], "thumb");
-        fprintf(f, "<figcaption>%s</figcaption></figure>", imgs[i]);
-    }
-    fputs("</div>\n", f);
+    thumbnails(f, dir, sub, a);
     embed_png(f, dir, sub, "fig_histograms.png", "histograms", "fig");
     embed_png(f, dir, sub, "fig_adjacent.png", "adjacent pixels", "fig");
     if (sync_figs && a->mode == CM_ANALYSIS_MODE_ANALOG) {
@@ -218,7 +235,7 @@ static void row_section(FILE *f, const char *dir, const char *sub, const cm_anal
     fputs("</section>\n", f);
 }
 
-static void page_head(FILE *f, const char *title)
+static void page_head(FILE *f, const char *title, int windowed)
 {
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>", f);
     html_escape(f, title);
@@ -237,7 +254,10 @@ static void page_head(FILE *f, const char *title)
     fprintf(f, "</h1>\n<p class=\"note\">ChaosMask %s, generated %s. Digital profiles use a fixed "
                "demo key and nonce (cipher and cipher_1px share them); the analog channel is the "
                "paper's scheme, reported as measured. Every number below was computed from the "
-               "PNG files written next to this report.</p>\n", CM_VERSION_STRING, when);
+               "PNG files written next to this report.%s</p>\n", CM_VERSION_STRING, when,
+            windowed ? " Images deeper than 8 bits are shown from their *_display.png copies, "
+                       "windowed to the lowest..highest stored value of each image; every number "
+                       "is computed on the stored values." : "");
 }
 
 int cm_report_html(const char *dir, const char *title, const cm_analysis *const *rows,
@@ -250,7 +270,10 @@ int cm_report_html(const char *dir, const char *title, const cm_analysis *const 
     if (cm_outfile_open(&o, path, err, errlen) != 0)
         return CM_RESEARCH_EIO;
     FILE *f = o.f;
-    page_head(f, title);
+    int windowed = 0;
+    for (size_t i = 0; i < nrows; i++)
+        windowed |= rows[i]->bits > 8;
+    page_head(f, title, windowed);
     fputs("<h2>Measured</h2>\n<div style=\"overflow-x:auto\">", f);
     metrics_table(f, rows, nrows);
     fputs("</div>\n", f);

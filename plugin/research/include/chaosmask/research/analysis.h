@@ -65,7 +65,11 @@ typedef struct cm_analysis {
     double analog_eta;
     cm_analog_trace *trace;
 
-    double hist_plot[3][256]; /* plain, cipher, recovered, 256 bins (16-bit: by high byte) */
+    /* The plotted histograms of plain, cipher and recovered: hist_bins[i] bins of equal width
+     * over the image's display window (cm_raster_window), so one per level for 8 bits. */
+    double hist_plot[3][256];
+    size_t hist_bins[3];
+    cm_window hist_window[3];
 } cm_analysis;
 
 /* Runs the mode on plain (copied).  0, or a CM_RESEARCH_E... class with a message in err;
@@ -93,8 +97,9 @@ int cm_analysis_chi2_pass(const cm_analysis *a);
 
 /* ---- files ---- */
 
-/* Writes plain/cipher/cipher_1px/recovered.png into dir (which exists).  0 or CM_RESEARCH_EIO
- * with a message. */
+/* Writes plain/cipher/cipher_1px/recovered.png into dir (which exists), with the stored
+ * samples; for images deeper than 8 bits also *_display.png, windowed to 8 bits for viewing
+ * (cm_raster_display).  0 or CM_RESEARCH_EIO / CM_RESEARCH_EINTERNAL with a message. */
 int cm_analysis_write_images(const cm_analysis *a, const char *dir, char *err, size_t errlen);
 /* Writes the fig_*.png charts into dir.  0 or CM_RESEARCH_EIO with a message. */
 int cm_analysis_write_figures(const cm_analysis *a, const char *dir, char *err, size_t errlen);
