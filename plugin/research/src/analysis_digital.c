@@ -74,19 +74,17 @@ int analysis_run_digital(cm_analysis *a, char *err, size_t errlen)
         rc = open_image(&a->recovered, &a->cipher, a->mode, demo_key, tag);
     if (rc != 0)
         return engine_error(rc, err, errlen);
-    cm_raster alt, plain1;
-    if (analysis_statistics(a) != 0 ||
-        cm_raster_alloc(&alt, a->width, a->height, a->channels, a->bits) != 0 ||
-        cm_raster_alloc(&plain1, a->width, a->height, a->channels, a->bits) != 0) {
+    /* Zeroed rasters free as nothing, whichever allocation failed. */
+    cm_raster alt = {0}, plain1 = {0};
+    int oom = analysis_statistics(a) != 0 ||
+              cm_raster_alloc(&alt, a->width, a->height, a->channels, a->bits) != 0 ||
+              cm_raster_alloc(&plain1, a->width, a->height, a->channels, a->bits) != 0;
+    rc = oom ? 0 : trials_and_key(a, &alt, &plain1);
+    cm_raster_free(&alt);
+    cm_raster_free(&plain1);
+    if (oom) {
         snprintf(err, errlen, "out of memory");
         return CM_RESEARCH_EINTERNAL;
     }
-    rc = trials_and_key(a, &alt, &plain1);
-    cm_raster_free(&alt);
-    cm_raster_free(&plain1);
-    if (rc != 0) {
-        snprintf(err, errlen, "engine: %s", cm_strerror(rc));
-        return CM_RESEARCH_EINTERNAL;
-    }
-    return 0;
+    return rc == 0 ? 0 : engine_error(rc, err, errlen);
 }

@@ -58,10 +58,11 @@ static int fig_images(const cm_analysis *a, const char *dir, char *err, size_t e
     char title[256];
     snprintf(title, sizeof title, "%s - %s: plain, cipher, recovered (Fig. 4)", a->name, a->mode_name);
     cm_figure *f = cm_figure_new(1200, 460, title);
-    if (f != NULL) {
-        cm_figure_image(f, 10, 40, 390, 410, &a->plain, "plain");
-        cm_figure_image(f, 405, 40, 390, 410, &a->cipher, "cipher");
-        cm_figure_image(f, 800, 40, 390, 410, &a->recovered, "recovered");
+    if (f != NULL && (cm_figure_image(f, 10, 40, 390, 410, &a->plain, "plain") != 0 ||
+                      cm_figure_image(f, 405, 40, 390, 410, &a->cipher, "cipher") != 0 ||
+                      cm_figure_image(f, 800, 40, 390, 410, &a->recovered, "recovered") != 0)) {
+        cm_figure_free(f);
+        f = NULL; /* reported as out of memory */
     }
     return save_figure(f, dir, "fig_images.png", err, errlen);
 }

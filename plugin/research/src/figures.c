@@ -374,14 +374,14 @@ void cm_figure_chart(cm_figure *fig, double x, double y, double w, double h, con
     draw_legend(fig->cr, &a, c);
 }
 
-void cm_figure_image(cm_figure *fig, double x, double y, double w, double h, const cm_raster *img,
-                     const char *caption)
+int cm_figure_image(cm_figure *fig, double x, double y, double w, double h, const cm_raster *img,
+                    const char *caption)
 {
     cairo_t *cr = fig->cr;
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)img->width, (int)img->height);
     if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
         cairo_surface_destroy(s);
-        return;
+        return -1;
     }
     cairo_surface_flush(s);
     unsigned char *px = cairo_image_surface_get_data(s);
@@ -415,6 +415,7 @@ void cm_figure_image(cm_figure *fig, double x, double y, double w, double h, con
         cairo_set_font_size(cr, 13);
         text_at(cr, x + w / 2, oy + scale * (double)img->height + 6, caption, 0.5, 0.0);
     }
+    return 0;
 }
 
 static cairo_status_t write_to_file(void *closure, const unsigned char *data, unsigned int length)

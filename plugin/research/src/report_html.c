@@ -25,37 +25,52 @@ static void html_escape(FILE *f, const char *s)
         }
 }
 
+/* Where a section's pictures are, and the first failure to embed one (the report is then
+ * not written: a report with a hole would look complete). */
+typedef struct pictures {
+    const char *dir, *sub;
+    int status; /* 0, or the CM_RESEARCH_E... class of the first failure */
+    char *err;
+    size_t errlen;
+} pictures;
+
+static void picture_failed(pictures *p, int status, const char *path, const char *why)
+{
+    if (p->status != 0)
+        return;
+    p->status = status;
+    snprintf(p->err, p->errlen, "%s: cannot embed in report.html: %s", path, why);
+}
+
 /* <img> with the file's bytes as a data URI; a visible note when the file is missing. */
-static int embed_png(FILE *out, const char *dir, const char *sub, const char *file,
-                     const char *alt, const char *css)
+static void embed_png(FILE *out, pictures *p, const char *file, const char *alt, const char *css)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s%s%s/%s", dir, sub[0] ? "/" : "", sub, file);
+    snprintf(path, sizeof path, "%s%s%s/%s", p->dir, p->sub[0] ? "/" : "", p->sub, file);
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         fprintf(out, "<p class=\"missing\">(%s not found)</p>\n", file);
-        return 0;
+        return;
     }
-    if (fseek(f, 0, SEEK_END) != 0) {
-        fclose(f);
-        return -1;
-    }
-    long len = ftell(f);
+    long len = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
     rewind(f);
     unsigned char *raw = len > 0 ? malloc((size_t)len) : NULL;
     unsigned char *b64 = len > 0 ? malloc(4 * ((size_t)len / 3 + 1) + 1) : NULL;
-    int rc = -1;
-    if (raw != NULL && b64 != NULL && fread(raw, 1, (size_t)len, f) == (size_t)len) {
+    if (len <= 0)
+        picture_failed(p, CM_RESEARCH_EIO, path, "empty or unreadable");
+    else if (raw == NULL || b64 == NULL)
+        picture_failed(p, CM_RESEARCH_EINTERNAL, path, "out of memory");
+    else if (fread(raw, 1, (size_t)len, f) != (size_t)len)
+        picture_failed(p, CM_RESEARCH_EIO, path, "read failed");
+    else {
         EVP_EncodeBlock(b64, raw, (int)len);
         fprintf(out, "<img class=\"%s\" alt=\"", css);
         html_escape(out, alt);
         fprintf(out, "\" src=\"data:image/png;base64,%s\">\n", b64);
-        rc = 0;
     }
     free(raw);
     free(b64);
     fclose(f);
-    return rc;
 }
 
 static const char *pass_cell(int ok)
@@ -196,7 +211,7 @@ static void row_numbers(FILE *f, const cm_analysis *a)
 
 /* The four images; deeper than 8 bits, their windowed *_display.png copies, whose caption
  * names the window. */
-static void thumbnails(FILE *f, const char *dir, const char *sub, const cm_analysis *a)
+static void thumbnails(FILE *f, pictures *p, const cm_analysis *a)
 {
     static const char *const names[4] = {"plain", "cipher", "cipher_1px", "recovered"};
     const cm_raster *imgs[4] = {&a->plain, &a->cipher, &a->cipher_1px, &a->recovered};
@@ -206,7 +221,7 @@ static void thumbnails(FILE *f, const char *dir, const char *sub, const cm_analy
         snprintf(file, sizeof file, "%s.png", names[i]);
         snprintf(shown, sizeof shown, a->bits > 8 ? "%s_display.png" : "%s.png", names[i]);
         fputs("<figure>", f);
-        embed_png(f, dir, sub, shown, file, "thumb");
+        embed_png(f, p, shown, file, "thumb");
         if (a->bits > 8) {
             cm_window w = cm_raster_window(imgs[i]);
             fprintf(f, "<figcaption>%s<br>shown: stored values %u&ndash;%u</figcaption></figure>",
@@ -218,19 +233,19 @@ static void thumbnails(FILE *f, const char *dir, const char *sub, const cm_analy
     fputs("</div>\n", f);
 }
 
-static void row_section(FILE *f, const char *dir, const char *sub, const cm_analysis *a, int sync_figs)
+static void row_section(FILE *f, pictures *p, const cm_analysis *a, int sync_figs)
 {
     fputs("<section><h3>", f);
     html_escape(f, a->name);
     fprintf(f, " &mdash; %s</h3>\n", a->mode_name);
     row_numbers(f, a);
-    thumbnails(f, dir, sub, a);
-    embed_png(f, dir, sub, "fig_histograms.png", "histograms", "fig");
-    embed_png(f, dir, sub, "fig_adjacent.png", "adjacent pixels", "fig");
+    thumbnails(f, p, a);
+    embed_png(f, p, "fig_histograms.png", "histograms", "fig");
+    embed_png(f, p, "fig_adjacent.png", "adjacent pixels", "fig");
     if (sync_figs && a->mode == CM_ANALYSIS_MODE_ANALOG) {
-        embed_png(f, dir, sub, "fig_phase.png", "phase portraits", "fig");
-        embed_png(f, dir, sub, "fig_sync_error.png", "synchronisation error", "fig");
-        embed_png(f, dir, sub, "fig_estimates.png", "parameter estimates", "fig");
+        embed_png(f, p, "fig_phase.png", "phase portraits", "fig");
+        embed_png(f, p, "fig_sync_error.png", "synchronisation error", "fig");
+        embed_png(f, p, "fig_estimates.png", "parameter estimates", "fig");
     }
     fputs("</section>\n", f);
 }
@@ -280,10 +295,16 @@ int cm_report_html(const char *dir, const char *title, const cm_analysis *const 
     if (with_table1)
         table1_section(f);
     int sync_done = 0;
-    for (size_t i = 0; i < nrows; i++) {
+    pictures p = {dir, "", 0, err, errlen};
+    for (size_t i = 0; i < nrows && p.status == 0; i++) {
         int want_sync = !sync_done && rows[i]->mode == CM_ANALYSIS_MODE_ANALOG;
-        row_section(f, dir, subdirs[i], rows[i], want_sync);
+        p.sub = subdirs[i];
+        row_section(f, &p, rows[i], want_sync);
         sync_done |= want_sync;
+    }
+    if (p.status != 0) {
+        cm_outfile_abort(&o);
+        return p.status;
     }
     fputs("</body></html>\n", f);
     return cm_outfile_commit(&o, err, errlen) == 0 ? 0 : CM_RESEARCH_EIO;

@@ -45,9 +45,9 @@ void cm_chart_ranges(const cm_chart *c, double *x0, double *x1, double *y0, doub
 /* Draws a chart into the panel (x, y, w, h) of the canvas. */
 void cm_figure_chart(cm_figure *fig, double x, double y, double w, double h, const cm_chart *chart);
 /* Draws an image (gray or RGB(A), through its display window: cm_raster_window) scaled into
- * the panel with a caption underneath. */
-void cm_figure_image(cm_figure *fig, double x, double y, double w, double h, const cm_raster *img,
-                     const char *caption);
+ * the panel with a caption underneath.  0, or -1 when out of memory (nothing drawn). */
+int cm_figure_image(cm_figure *fig, double x, double y, double w, double h, const cm_raster *img,
+                    const char *caption);
 /* Saves the canvas as PNG; 0, or -1 with a message in err. */
 int cm_figure_save(cm_figure *fig, const char *path, char *err, size_t errlen);
 

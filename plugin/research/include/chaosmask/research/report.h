@@ -13,8 +13,9 @@ extern "C" {
 #endif
 
 /* Writes dir/report.html.  subdirs[i] is where analysis i wrote its images and figures,
- * relative to dir ("" for dir itself).  with_table1 != 0 adds the paper's Table 1.  0, or
- * CM_RESEARCH_EIO / CM_RESEARCH_EINTERNAL with a message. */
+ * relative to dir ("" for dir itself); a missing picture is noted in the page, one that
+ * cannot be read or embedded fails the report (nothing is written).  with_table1 != 0 adds
+ * the paper's Table 1.  0, or CM_RESEARCH_EIO / CM_RESEARCH_EINTERNAL with a message. */
 int cm_report_html(const char *dir, const char *title, const cm_analysis *const *rows,
                    const char *const *subdirs, size_t nrows, int with_table1, char *err,
                    size_t errlen);
