@@ -91,12 +91,12 @@ static void check_window(const cm_raster *r12)
 
 static void read_png(cm_raster *r, const char *dir, const char *name)
 {
-    char path[4096], err[512];
+    char path[4096], err[512] = "";
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (cm_png_read(r, path, err, sizeof err) != 0) {
+    int rc = cm_png_read(r, path, err, sizeof err);
+    if (rc != 0)
         fprintf(stderr, "%s\n", err);
-        exit(1);
-    }
+    CHECK_EQ_INT(rc, 0);
 }
 
 /* An analysis of the 12-bit slice writes a bright plain_display.png and fig_images.png, while

@@ -161,12 +161,12 @@ void cm_analysis_print(FILE *f, const cm_analysis *a)
             CM_METRICS_ALPHA, a->width * a->height * a->channels, a->bits,
             cm_fmt_num(nb[0], 48, a->npcr_critical, 4), cm_fmt_num(nb[1], 48, a->uaci_low, 4),
             cm_fmt_num(nb[2], 48, a->uaci_high, 4));
-    int exempt = cm_analysis_diffusion_exempt(a);
+    static const char *const word[3] = {"pass", "FAIL", "exempt"}; /* by cm_verdict */
     for (int i = 0; i < 3; i++)
         fprintf(f, "  one sample changed at the %-6s (index %zu): NPCR %.4f %% %s, UACI %.4f %% %s\n",
                 a->trials[i].where, a->trials[i].index, a->trials[i].npcr,
-                exempt ? "exempt" : (a->trials[i].npcr_pass ? "pass" : "FAIL"), a->trials[i].uaci,
-                exempt ? "exempt" : (a->trials[i].uaci_pass ? "pass" : "FAIL"));
+                word[cm_analysis_trial_verdict(a, i, 0)], a->trials[i].uaci,
+                word[cm_analysis_trial_verdict(a, i, 1)]);
     fprintf(f, "chi-square of the cipher: %s, critical value %s (%zu bins, alpha %.2f): %s\n",
             cm_fmt_num(nb[0], 48, a->chi2_cipher, 1), cm_fmt_num(nb[1], 48, a->chi2_critical, 1),
             CM_HIST_BINS(a->bits), CM_METRICS_ALPHA, cm_analysis_chi2_pass(a) ? "pass" : "FAIL");

@@ -104,6 +104,14 @@ int cm_analysis_diffusion_exempt(const cm_analysis *a)
     return a->mode != CM_ANALYSIS_MODE_ANALOG && !cm_analysis_diffusion_target(a);
 }
 
+cm_verdict cm_analysis_trial_verdict(const cm_analysis *a, int i, int uaci)
+{
+    if (cm_analysis_diffusion_exempt(a))
+        return CM_VERDICT_EXEMPT;
+    int pass = uaci ? a->trials[i].uaci_pass : a->trials[i].npcr_pass;
+    return pass ? CM_VERDICT_PASS : CM_VERDICT_FAIL;
+}
+
 int cm_analysis_chi2_pass(const cm_analysis *a)
 {
     return a->chi2_cipher <= a->chi2_critical; /* NaN (no samples) is a miss */

@@ -97,10 +97,12 @@ static void trials_cell(FILE *f, const cm_analysis *a)
 {
     int exempt = cm_analysis_diffusion_exempt(a);
     fprintf(f, "<td%s>", exempt ? " class=\"exempt\" title=\"exempt from NPCR/UACI\"" : "");
-    for (int t = 0; t < 3; t++)
+    for (int t = 0; t < 3; t++) {
+        cm_verdict n = cm_analysis_trial_verdict(a, t, 0), u = cm_analysis_trial_verdict(a, t, 1);
         fprintf(f, "%s%s", t ? " " : "",
                 exempt ? "&ndash;"
-                       : (a->trials[t].npcr_pass && a->trials[t].uaci_pass ? "&#10003;" : "&#10007;"));
+                       : (n == CM_VERDICT_PASS && u == CM_VERDICT_PASS ? "&#10003;" : "&#10007;"));
+    }
     fputs("</td>", f);
 }
 
@@ -190,12 +192,12 @@ static void row_numbers(FILE *f, const cm_analysis *a)
                "NPCR &ge; %.4f %%, UACI in [%.4f, %.4f] %%. ", CM_METRICS_ALPHA,
             a->width * a->height * a->channels, (1u << a->bits) - 1, a->npcr_critical, a->uaci_low,
             a->uaci_high);
-    int exempt = cm_analysis_diffusion_exempt(a);
+    static const char *const word[3] = {"pass", "fail", "exempt"}; /* by cm_verdict */
     for (int t = 0; t < 3; t++)
         fprintf(f, "%s pixel (index %zu): NPCR %.4f %% (%s), UACI %.4f %% (%s). ",
                 a->trials[t].where, a->trials[t].index, a->trials[t].npcr,
-                exempt ? "exempt" : (a->trials[t].npcr_pass ? "pass" : "fail"), a->trials[t].uaci,
-                exempt ? "exempt" : (a->trials[t].uaci_pass ? "pass" : "fail"));
+                word[cm_analysis_trial_verdict(a, t, 0)], a->trials[t].uaci,
+                word[cm_analysis_trial_verdict(a, t, 1)]);
     if (a->mode == CM_ANALYSIS_MODE_ANALOG)
         fprintf(f, "Analog channel (&eta; = %.4g per component): max |M&#770; &minus; M| before "
                    "rounding %s (slave 1), %s (slave 2); PSNR after rounding %s / %s dB; lossless: %s.",

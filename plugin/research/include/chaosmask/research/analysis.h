@@ -90,6 +90,9 @@ int cm_analysis_diffusion_target(const cm_analysis *a);
  * its trials as exempt ("-", "exempt"), never as failed.  The analog channel is not exempt
  * but measured: its trials say pass or fail like any other number. */
 int cm_analysis_diffusion_exempt(const cm_analysis *a);
+typedef enum { CM_VERDICT_PASS = 0, CM_VERDICT_FAIL = 1, CM_VERDICT_EXEMPT = 2 } cm_verdict;
+/* The verdict on trial i's NPCR (uaci = 0) or UACI (uaci = 1): what every output shows. */
+cm_verdict cm_analysis_trial_verdict(const cm_analysis *a, int i, int uaci);
 /* 1 when the cipher's chi-square is at most its critical value at CM_METRICS_ALPHA: its
  * histogram is consistent with a uniform one.  Like every test at alpha = 0.05, an ideal
  * cipher misses it one time in twenty. */
