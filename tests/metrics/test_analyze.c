@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chaosmask/metrics.h"
-#include "image.h"
+#include "chaosmask/research/metrics.h"
+#include "chaosmask/research/image.h"
 #include "../check.h"
 
 static char json[1 << 16];

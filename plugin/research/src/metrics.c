@@ -1,10 +1,12 @@
 /* metrics.c - image-cipher statistics (see metrics.h).  Not in the keystream path, so libm
  * is fine here; every sum runs in double with the means taken first (two passes), so the
  * results on hand-computed images are exact. */
-#include "chaosmask/metrics.h"
+#include "chaosmask/research/metrics.h"
 
 #include <math.h>
 #include <string.h>
+
+#include "splitmix.h"
 
 int cm_image_check(const cm_image *img)
 {
@@ -116,15 +118,6 @@ double cm_entropy(uint64_t *hist, const cm_image *img)
     return cm_hist_entropy(hist, CM_HIST_BINS(img->bits));
 }
 
-/* SplitMix64: a seeded, portable shuffle for the local-entropy block choice. */
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static double block_entropy(uint64_t *hist, const cm_image *img, size_t bx, size_t by,
                             unsigned side, unsigned channel)
 {
@@ -153,7 +146,7 @@ double cm_local_entropy(uint64_t *hist, const cm_image *img, unsigned blocks, un
     unsigned got = 0;
     double acc = 0.0;
     while (got < take) {
-        size_t cell = (size_t)(splitmix64(&state) % ncells);
+        size_t cell = (size_t)(cm_splitmix64(&state) % ncells);
         int dup = 0;
         for (unsigned j = 0; j < got; j++)
             dup |= chosen[j] == cell;

@@ -1,12 +1,12 @@
 /* phantoms.h - deterministic test images for `chaosmask paper` and the tests: a Shepp-Logan
  * CT slice and colour textures in the manner of the paper's endoscopy, blood smear and skin
  * lesion images.  The same call gives the same pixels on every run. */
-#ifndef CHAOSMASK_PLUGIN_PHANTOMS_H
-#define CHAOSMASK_PLUGIN_PHANTOMS_H
+#ifndef CHAOSMASK_RESEARCH_PHANTOMS_H
+#define CHAOSMASK_RESEARCH_PHANTOMS_H
 
 #include <stddef.h>
 
-#include "image.h"
+#include "chaosmask/research/image.h"
 
 #ifdef __cplusplus
 extern "C" {

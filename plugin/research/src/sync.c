@@ -1,6 +1,6 @@
 /* sync.c - master/slave Lorenz synchronisation with fixed delays, adaptive Lyapunov controller,
  * and the analog chaotic-masking channel (see sync.h and docs/paper.md). */
-#include "chaosmask/sync.h"
+#include "chaosmask/research/sync.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,13 +1,13 @@
 /* image.h - the pixel rasters of `chaosmask analyze` and `chaosmask paper`, and their PNG files
- * (libpng).  A raster owns its samples in the layout of core's cm_image view: row-major,
+ * (libpng).  A raster owns its samples in the layout of metrics.h's cm_image view: row-major,
  * channels interleaved, 16-bit samples little-endian. */
-#ifndef CHAOSMASK_PLUGIN_IMAGE_H
-#define CHAOSMASK_PLUGIN_IMAGE_H
+#ifndef CHAOSMASK_RESEARCH_IMAGE_H
+#define CHAOSMASK_RESEARCH_IMAGE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chaosmask/metrics.h"
+#include "chaosmask/research/metrics.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -33,6 +33,26 @@ cm_image cm_raster_view(const cm_raster *r);
 /* Sample access (index in storage order). */
 unsigned cm_raster_get(const cm_raster *r, size_t i);
 void cm_raster_set(cm_raster *r, size_t i, unsigned v);
+
+/* ---- display ---- */
+
+/* The stored values shown black (lo) and white (hi).  An 8-bit image is shown as stored
+ * (0..255).  A deeper one is windowed to the min..max of its stored samples, all channels
+ * pooled: a 12-bit MR or CT in a 16-bit container uses 0..4095 of 0..65535 and would look
+ * black, a signed one offset to unsigned a flat grey.  The min..max window needs nothing but
+ * the samples (PNG input carries no DICOM Window Center/Width).  Display only: every statistic
+ * is computed on the stored values. */
+typedef struct cm_window {
+    unsigned lo, hi;
+} cm_window;
+
+cm_window cm_raster_window(const cm_raster *r);
+/* v through the window: 0 at or below lo, 255 at or above hi, linear and rounded between
+ * (a window of one value shows it black). */
+unsigned cm_window_level(cm_window w, unsigned v);
+/* out = r as shown: an 8-bit raster of r's size and channels, each sample through r's
+ * window.  0, or -1 when out of memory (out is then empty). */
+int cm_raster_display(cm_raster *out, const cm_raster *r);
 
 /* Reads a PNG: gray and RGB(A) of 8 or 16 bits; palette images become RGB(A), gray below 8
  * bits becomes 8-bit.  Gray+alpha is refused.  On failure returns -1 with a message naming

@@ -1,7 +1,7 @@
 /* figures.c - cairo charts (see figures.h).  Ticks follow Heckbert's "nice numbers"; text is
  * cairo's toy text API in a sans-serif face, so no glyph is rasterised by hand. */
 #define _POSIX_C_SOURCE 200809L
-#include "figures.h"
+#include "chaosmask/research/figures.h"
 #include "outfile.h"
 
 #include <cairo.h>
@@ -165,64 +165,63 @@ static void data_ranges(const cm_chart *c, double *xmin, double *xmax, double *y
     }
 }
 
-static void draw_axes(cairo_t *cr, axes *a, const cm_chart *c)
+static void stroke_line(cairo_t *cr, double x0, double y0, double x1, double y1, double gray)
+{
+    cairo_set_source_rgb(cr, gray, gray, gray);
+    cairo_move_to(cr, x0, y0);
+    cairo_line_to(cr, x1, y1);
+    cairo_stroke(cr);
+}
+
+/* A light grid line across the plot, a tick mark outside it and the tick's label. */
+static void x_tick(cairo_t *cr, const axes *a, double X, const char *label)
+{
+    stroke_line(cr, X, a->py, X, a->py + a->ph, 0.88);
+    stroke_line(cr, X, a->py + a->ph, X, a->py + a->ph + 5, 0.0);
+    text_at(cr, X, a->py + a->ph + 8, label, 0.5, 0.0);
+}
+
+static void y_tick(cairo_t *cr, const axes *a, double Y, const char *label)
+{
+    stroke_line(cr, a->px, Y, a->px + a->pw, Y, 0.88);
+    stroke_line(cr, a->px - 5, Y, a->px, Y, 0.0);
+    text_at(cr, a->px - 8, Y, label, 1.0, 0.5);
+}
+
+static void draw_ticks(cairo_t *cr, const axes *a)
 {
     char buf[64];
+    double xs = 0, lo = a->x0, hi = a->x1;
+    nice_range(&lo, &hi, &xs);
+    for (double t = ceil(a->x0 / xs) * xs; t <= a->x1 + xs * 1e-9; t += xs) {
+        format_tick(buf, sizeof buf, fabs(t) < xs * 1e-9 ? 0.0 : t, xs);
+        x_tick(cr, a, map_x(a, t), buf);
+    }
+    if (a->log_y) {
+        for (double e = ceil(a->y0); e <= a->y1 + 1e-9; e += 1.0) {
+            snprintf(buf, sizeof buf, "1e%d", (int)e);
+            y_tick(cr, a, a->py + a->ph - (e - a->y0) / (a->y1 - a->y0) * a->ph, buf);
+        }
+        return;
+    }
+    double ys = 0;
+    lo = a->y0;
+    hi = a->y1;
+    nice_range(&lo, &hi, &ys);
+    for (double t = ceil(a->y0 / ys) * ys; t <= a->y1 + ys * 1e-9; t += ys) {
+        format_tick(buf, sizeof buf, fabs(t) < ys * 1e-9 ? 0.0 : t, ys);
+        y_tick(cr, a, map_y(a, t), buf);
+    }
+}
+
+static void draw_axes(cairo_t *cr, const axes *a, const cm_chart *c)
+{
     cairo_set_source_rgb(cr, 0, 0, 0);
     cairo_set_line_width(cr, 1.0);
     cairo_rectangle(cr, a->px, a->py, a->pw, a->ph);
     cairo_stroke(cr);
     cairo_set_font_size(cr, 11);
-    /* x ticks */
-    double xs = 0, lo = a->x0, hi = a->x1;
-    nice_range(&lo, &hi, &xs);
-    for (double t = ceil(a->x0 / xs) * xs; t <= a->x1 + xs * 1e-9; t += xs) {
-        double X = map_x(a, t);
-        cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
-        cairo_move_to(cr, X, a->py);
-        cairo_line_to(cr, X, a->py + a->ph);
-        cairo_stroke(cr);
-        cairo_set_source_rgb(cr, 0, 0, 0);
-        cairo_move_to(cr, X, a->py + a->ph);
-        cairo_line_to(cr, X, a->py + a->ph + 5);
-        cairo_stroke(cr);
-        format_tick(buf, sizeof buf, fabs(t) < xs * 1e-9 ? 0.0 : t, xs);
-        text_at(cr, X, a->py + a->ph + 8, buf, 0.5, 0.0);
-    }
-    /* y ticks */
-    if (a->log_y) {
-        for (double e = ceil(a->y0); e <= a->y1 + 1e-9; e += 1.0) {
-            double Y = a->py + a->ph - (e - a->y0) / (a->y1 - a->y0) * a->ph;
-            cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
-            cairo_move_to(cr, a->px, Y);
-            cairo_line_to(cr, a->px + a->pw, Y);
-            cairo_stroke(cr);
-            cairo_set_source_rgb(cr, 0, 0, 0);
-            cairo_move_to(cr, a->px - 5, Y);
-            cairo_line_to(cr, a->px, Y);
-            cairo_stroke(cr);
-            snprintf(buf, sizeof buf, "1e%d", (int)e);
-            text_at(cr, a->px - 8, Y, buf, 1.0, 0.5);
-        }
-    } else {
-        double ys = 0;
-        lo = a->y0;
-        hi = a->y1;
-        nice_range(&lo, &hi, &ys);
-        for (double t = ceil(a->y0 / ys) * ys; t <= a->y1 + ys * 1e-9; t += ys) {
-            double Y = map_y(a, t);
-            cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
-            cairo_move_to(cr, a->px, Y);
-            cairo_line_to(cr, a->px + a->pw, Y);
-            cairo_stroke(cr);
-            cairo_set_source_rgb(cr, 0, 0, 0);
-            cairo_move_to(cr, a->px - 5, Y);
-            cairo_line_to(cr, a->px, Y);
-            cairo_stroke(cr);
-            format_tick(buf, sizeof buf, fabs(t) < ys * 1e-9 ? 0.0 : t, ys);
-            text_at(cr, a->px - 8, Y, buf, 1.0, 0.5);
-        }
-    }
+    draw_ticks(cr, a);
     /* labels and title */
     cairo_set_font_size(cr, 12);
     if (c->xlabel)
@@ -327,57 +326,75 @@ static void draw_legend(cairo_t *cr, const axes *a, const cm_chart *c)
     }
 }
 
-void cm_figure_chart(cm_figure *fig, double x, double y, double w, double h, const cm_chart *c)
+static int has_bars(const cm_chart *c)
 {
-    cairo_t *cr = fig->cr;
-    double xmin, xmax, ymin, ymax;
-    data_ranges(c, &xmin, &xmax, &ymin, &ymax);
-    axes a = {x + 72, y + 30, w - 90, h - 72, xmin, xmax, 0, 0, c->log_y};
-    if (!(a.x1 > a.x0)) {
-        a.x0 -= 0.5;
-        a.x1 += 0.5;
-    }
-    if (c->log_y) {
-        a.y0 = floor(log10(ymin));
-        a.y1 = ceil(log10(ymax));
-        if (a.y1 <= a.y0)
-            a.y1 = a.y0 + 1;
-    } else {
-        double step;
-        a.y0 = ymin;
-        a.y1 = ymax;
-        if (!c->fixed_y)
-            nice_range(&a.y0, &a.y1, &step);
-        else if (!(a.y1 > a.y0))
-            a.y1 = a.y0 + 1;
-    }
-    draw_axes(cr, &a, c);
     for (size_t s = 0; s < c->nseries; s++)
-        draw_series(cr, &a, &c->series[s]);
-    draw_legend(cr, &a, c);
+        if (c->series[s].style == CM_SERIES_BARS)
+            return 1;
+    return 0;
 }
 
-void cm_figure_image(cm_figure *fig, double x, double y, double w, double h, const cm_raster *img,
-                     const char *caption)
+void cm_chart_ranges(const cm_chart *c, double *x0, double *x1, double *y0, double *y1)
+{
+    double ymin, ymax;
+    data_ranges(c, x0, x1, &ymin, &ymax);
+    if (!(*x1 > *x0)) {
+        *x0 -= 0.5;
+        *x1 += 0.5;
+    }
+    if (c->log_y) {
+        *y0 = floor(log10(ymin));
+        *y1 = ceil(log10(ymax));
+        if (*y1 <= *y0)
+            *y1 = *y0 + 1;
+        return;
+    }
+    *y0 = ymin;
+    *y1 = ymax;
+    if (c->fixed_y) {
+        if (!(*y1 > *y0))
+            *y1 = *y0 + 1;
+        return;
+    }
+    if (has_bars(c)) { /* a bar's length is its value: the axis starts at 0 */
+        *y0 = fmin(*y0, 0.0);
+        *y1 = fmax(*y1, 0.0);
+    }
+    double step;
+    nice_range(y0, y1, &step);
+}
+
+void cm_figure_chart(cm_figure *fig, double x, double y, double w, double h, const cm_chart *c)
+{
+    axes a = {x + 72, y + 30, w - 90, h - 72, 0, 0, 0, 0, c->log_y};
+    cm_chart_ranges(c, &a.x0, &a.x1, &a.y0, &a.y1);
+    draw_axes(fig->cr, &a, c);
+    for (size_t s = 0; s < c->nseries; s++)
+        draw_series(fig->cr, &a, &c->series[s]);
+    draw_legend(fig->cr, &a, c);
+}
+
+int cm_figure_image(cm_figure *fig, double x, double y, double w, double h, const cm_raster *img,
+                    const char *caption)
 {
     cairo_t *cr = fig->cr;
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)img->width, (int)img->height);
     if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
         cairo_surface_destroy(s);
-        return;
+        return -1;
     }
     cairo_surface_flush(s);
     unsigned char *px = cairo_image_surface_get_data(s);
     int stride = cairo_image_surface_get_stride(s);
-    unsigned shift = img->bits == 16 ? 8u : 0u;
+    cm_window win = cm_raster_window(img);
     for (size_t yy = 0; yy < img->height; yy++) {
         uint32_t *row = (uint32_t *)(void *)(px + (size_t)stride * yy);
         for (size_t xx = 0; xx < img->width; xx++) {
             size_t i = (yy * img->width + xx) * img->channels;
-            uint32_t r = cm_raster_get(img, i) >> shift, g = r, b = r;
+            uint32_t r = cm_window_level(win, cm_raster_get(img, i)), g = r, b = r;
             if (img->channels >= 3) {
-                g = cm_raster_get(img, i + 1) >> shift;
-                b = cm_raster_get(img, i + 2) >> shift;
+                g = cm_window_level(win, cm_raster_get(img, i + 1));
+                b = cm_window_level(win, cm_raster_get(img, i + 2));
             }
             row[xx] = (r << 16) | (g << 8) | b;
         }
@@ -398,6 +415,7 @@ void cm_figure_image(cm_figure *fig, double x, double y, double w, double h, con
         cairo_set_font_size(cr, 13);
         text_at(cr, x + w / 2, oy + scale * (double)img->height + 6, caption, 0.5, 0.0);
     }
+    return 0;
 }
 
 static cairo_status_t write_to_file(void *closure, const unsigned char *data, unsigned int length)

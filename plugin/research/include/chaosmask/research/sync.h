@@ -23,8 +23,8 @@
  *
  * Caller-owned memory, no I/O, no globals; libm is used (this is not the keystream path).
  */
-#ifndef CHAOSMASK_SYNC_H
-#define CHAOSMASK_SYNC_H
+#ifndef CHAOSMASK_RESEARCH_SYNC_H
+#define CHAOSMASK_RESEARCH_SYNC_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,10 +1,12 @@
 /* phantoms.c - deterministic synthetic medical images (see phantoms.h).  Randomness comes from
  * a fixed-seed SplitMix64 and a lattice value noise, so every run draws the same pixels. */
-#include "phantoms.h"
+#include "chaosmask/research/phantoms.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "splitmix.h"
 
 static const char *const phantom_names[CM_PHANTOM_COUNT] = {"shepp-logan", "endoscopy",
                                                             "blood-smear", "skin-lesion"};
@@ -24,23 +26,15 @@ int cm_phantom_from_name(const char *name)
 
 /* ---- deterministic randomness ---- */
 
-static uint64_t mix64(uint64_t z)
-{
-    z += 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static double rnd01(uint64_t *state)
 {
-    *state = mix64(*state);
+    *state = cm_mix64(*state);
     return (double)(*state >> 11) * (1.0 / 9007199254740992.0);
 }
 
 static double lattice(int64_t x, int64_t y, uint64_t seed)
 {
-    uint64_t h = mix64(seed ^ mix64((uint64_t)x * 0x632be59bd9b4e019ull + (uint64_t)y));
+    uint64_t h = cm_mix64(seed ^ cm_mix64((uint64_t)x * 0x632be59bd9b4e019ull + (uint64_t)y));
     return (double)(h >> 11) * (1.0 / 9007199254740992.0);
 }
 

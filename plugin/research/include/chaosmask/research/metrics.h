@@ -13,8 +13,8 @@
  * CM_HIST_BINS(bits) entries.  Results that are undefined (correlation of a constant image)
  * are NaN; PSNR of identical images is +infinity (print "inf").
  */
-#ifndef CHAOSMASK_METRICS_H
-#define CHAOSMASK_METRICS_H
+#ifndef CHAOSMASK_RESEARCH_METRICS_H
+#define CHAOSMASK_RESEARCH_METRICS_H
 
 #include <stddef.h>
 #include <stdint.h>

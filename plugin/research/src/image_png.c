@@ -2,7 +2,7 @@
  * libpng reports errors by longjmp; every libpng call sits behind one setjmp per function,
  * and the message of the failing call is kept for the caller. */
 #define _POSIX_C_SOURCE 200809L
-#include "image.h"
+#include "chaosmask/research/image.h"
 #include "outfile.h"
 
 #include <png.h>
@@ -50,9 +50,8 @@ cm_image cm_raster_view(const cm_raster *r)
 
 unsigned cm_raster_get(const cm_raster *r, size_t i)
 {
-    if (r->bits == 8)
-        return r->data[i];
-    return (unsigned)r->data[2 * i] | ((unsigned)r->data[2 * i + 1] << 8);
+    cm_image v = cm_raster_view(r);
+    return cm_image_sample(&v, i);
 }
 
 void cm_raster_set(cm_raster *r, size_t i, unsigned v)
@@ -94,6 +93,30 @@ static int color_type_of(unsigned channels)
     }
 }
 
+/* The info struct of a new read or write struct, with the size limits every PNG we touch
+ * obeys (a larger header is refused before anything is allocated).  NULL when png is NULL or
+ * out of memory. */
+static png_infop prepare(png_structp png)
+{
+    if (png == NULL)
+        return NULL;
+    png_set_user_limits(png, CM_RASTER_MAX_SIDE, CM_RASTER_MAX_SIDE);
+    return png_create_info_struct(png);
+}
+
+/* libpng's row pointers into r's samples; png_error (longjmp to the caller's setjmp) when out
+ * of memory. */
+static png_bytep *row_pointers(png_structp png, const cm_raster *r)
+{
+    size_t stride = r->width * r->channels * (r->bits / 8u);
+    png_bytep *rows = malloc(r->height * sizeof *rows);
+    if (rows == NULL)
+        png_error(png, "out of memory");
+    for (size_t y = 0; y < r->height; y++)
+        rows[y] = r->data + y * stride;
+    return rows;
+}
+
 /* ---- reading ---- */
 
 static int read_png_stream(cm_raster *r, FILE *fp, png_errctx *ectx, char *err, size_t errlen,
@@ -101,9 +124,7 @@ static int read_png_stream(cm_raster *r, FILE *fp, png_errctx *ectx, char *err, 
 {
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, ectx, png_error_cb,
                                              png_warning_cb);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    if (png != NULL)
-        png_set_user_limits(png, CM_RASTER_MAX_SIDE, CM_RASTER_MAX_SIDE); /* refused in the header */
+    png_infop info = prepare(png);
     png_bytep *volatile rows = NULL;
     if (png == NULL || info == NULL) {
         png_destroy_read_struct(&png, &info, NULL);
@@ -154,11 +175,7 @@ static int read_png_stream(cm_raster *r, FILE *fp, png_errctx *ectx, char *err, 
     size_t stride = r->width * channels * (bits / 8u);
     if (png_get_rowbytes(png, info) != stride)
         png_error(png, "unexpected row size");
-    rows = malloc(h * sizeof *rows);
-    if (rows == NULL)
-        png_error(png, "out of memory");
-    for (size_t y = 0; y < h; y++)
-        rows[y] = r->data + y * stride;
+    rows = row_pointers(png, r);
     png_read_image(png, rows);
     png_read_end(png, NULL);
     free(rows);
@@ -234,9 +251,7 @@ int cm_png_encode(uint8_t **out, size_t *outlen, const cm_raster *r, char *err, 
     membuf mb = {NULL, 0, 0, 0};
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &ectx, png_error_cb,
                                               png_warning_cb);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    if (png != NULL)
-        png_set_user_limits(png, CM_RASTER_MAX_SIDE, CM_RASTER_MAX_SIDE); /* refused in the header */
+    png_infop info = prepare(png);
     png_bytep *volatile rows = NULL;
     if (png == NULL || info == NULL) {
         png_destroy_write_struct(&png, &info);
@@ -257,12 +272,7 @@ int cm_png_encode(uint8_t **out, size_t *outlen, const cm_raster *r, char *err, 
     png_write_info(png, info);
     if (r->bits == 16)
         png_set_swap(png);
-    size_t stride = r->width * r->channels * (r->bits / 8u);
-    rows = malloc(r->height * sizeof *rows);
-    if (rows == NULL)
-        png_error(png, "out of memory");
-    for (size_t y = 0; y < r->height; y++)
-        rows[y] = r->data + y * stride;
+    rows = row_pointers(png, r);
     png_write_image(png, rows);
     png_write_end(png, NULL);
     free(rows);
