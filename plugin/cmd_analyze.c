@@ -148,22 +148,23 @@ static void trial_positions(cm_analysis *a)
 
 /* ---- digital profiles ---- */
 
+/* The image is one frame, so one segment tag. */
 static int seal_image(cm_raster *out, const cm_raster *in, int profile, const uint8_t *key,
-                      uint8_t tag[CM_TAGBYTES])
+                      uint8_t segment_tag[CM_SEGTAGBYTES], uint8_t tag[CM_TAGBYTES])
 {
-    cm_params p = {profile, in->bits / 8u, 0, 1};
-    return cm_seal(out->data, tag, in->data, cm_raster_bytes(in), &p, key, demo_nonce,
+    cm_params p = {profile, in->bits / 8u, 0, NULL};
+    return cm_seal(out->data, segment_tag, tag, in->data, cm_raster_bytes(in), &p, key, demo_nonce,
                    (const uint8_t *)demo_context, sizeof demo_context - 1);
 }
 
 static int run_digital(cm_analysis *a, char *err, size_t errlen)
 {
-    uint8_t tag[CM_TAGBYTES], tag1[CM_TAGBYTES];
+    uint8_t tag[CM_TAGBYTES], tag1[CM_TAGBYTES], st[CM_SEGTAGBYTES], st1[CM_SEGTAGBYTES];
     cm_raster alt, plain1;
-    int rc = seal_image(&a->cipher, &a->plain, a->mode, demo_key, tag);
+    int rc = seal_image(&a->cipher, &a->plain, a->mode, demo_key, st, tag);
     if (rc == 0) {
-        cm_params p = {a->mode, a->bits / 8u, 0, 1};
-        rc = cm_open(a->recovered.data, a->cipher.data, cm_raster_bytes(&a->cipher), tag, &p,
+        cm_params p = {a->mode, a->bits / 8u, 0, NULL};
+        rc = cm_open(a->recovered.data, a->cipher.data, cm_raster_bytes(&a->cipher), st, tag, &p,
                      demo_key, demo_nonce, (const uint8_t *)demo_context, sizeof demo_context - 1);
     }
     if (rc != 0) {
@@ -181,7 +182,7 @@ static int run_digital(cm_analysis *a, char *err, size_t errlen)
         memcpy(plain1.data, a->plain.data, cm_raster_bytes(&plain1));
         size_t k = a->trials[i].index;
         cm_raster_set(&plain1, k, cm_raster_get(&plain1, k) ^ 1u);
-        rc = seal_image(i == 2 ? &a->cipher_1px : &alt, &plain1, a->mode, demo_key, tag1);
+        rc = seal_image(i == 2 ? &a->cipher_1px : &alt, &plain1, a->mode, demo_key, st1, tag1);
         if (rc == 0)
             set_trial(a, i, i == 2 ? &a->cipher_1px : &alt);
     }
@@ -189,7 +190,7 @@ static int run_digital(cm_analysis *a, char *err, size_t errlen)
     uint8_t key2[CM_KEYBYTES];
     memcpy(key2, demo_key, sizeof key2);
     key2[CM_KEYBYTES - 1] ^= 1u;
-    if (rc == 0 && (rc = seal_image(&alt, &a->plain, a->mode, key2, tag1)) == 0) {
+    if (rc == 0 && (rc = seal_image(&alt, &a->plain, a->mode, key2, st1, tag1)) == 0) {
         cm_image C = cm_raster_view(&a->cipher), K = cm_raster_view(&alt);
         (void)cm_npcr_uaci(&a->key_npcr, &a->key_uaci, &C, &K);
     }
