@@ -47,7 +47,7 @@ extern "C" {
 #endif
 
 #define CM_VERSION_STRING "0.1.0"
-#define CM_FORMAT_VERSION 2u /* bumped whenever the keystream or tag layout changes */
+#define CM_FORMAT_VERSION 2u /* bumped whenever the keystream, key schedule or tag layout changes */
 #define CM_FORMAT_VERSION_MIN 1u /* the oldest format this build still opens */
 
 #define CM_KEYBYTES 32u       /* site key */
@@ -76,7 +76,7 @@ typedef enum {
 #define CM_EAUTH -5       /* authentication failed: wrong key or changed data */
 #define CM_ECRYPTO -6     /* the crypto library failed (out of memory, missing algorithm) */
 #define CM_ENOMEM -7      /* out of memory */
-#define CM_ETHREAD -8     /* could not start a worker thread */
+#define CM_ETHREAD -8     /* could not start a worker thread (the engine has none; for callers) */
 #define CM_EVERSION -9    /* engine format version not known to this build */
 
 /* Human-readable explanation of a CM_E... code; never NULL. */
@@ -111,7 +111,8 @@ CM_WARN_UNUSED int cm_object_init(cm_object *obj, int profile, const uint8_t key
                                   size_t context_len);
 
 /* The same for a given engine format: the version an object recorded when it was sealed
- * (CM_FORMAT_VERSION_MIN .. CM_FORMAT_VERSION); CM_EVERSION for any other value. */
+ * (CM_FORMAT_VERSION_MIN .. CM_FORMAT_VERSION).  Returns what cm_object_init does, or
+ * CM_EVERSION for any other version. */
 CM_WARN_UNUSED int cm_object_init_version(cm_object *obj, unsigned engine_version, int profile,
                                           const uint8_t key[CM_KEYBYTES],
                                           const uint8_t nonce[CM_NONCEBYTES],
@@ -136,7 +137,7 @@ CM_WARN_UNUSED int cm_segment_seal(const cm_object *obj, uint32_t segment_index,
                                    size_t len, uint8_t tag[CM_SEGTAGBYTES]);
 
 /* Checks a sealed segment against its tag without unmasking it: CM_OK or CM_EAUTH (or an
- * argument error).  The tag is recomputed and compared inside the engine in constant time and
+ * argument or crypto-library error).  The tag is recomputed and compared inside the engine in constant time and
  * never leaves it (two one-time-key MAC values for different inputs would give the key away).
  * aes-256-gcm: one GCM decryption pass through a 4 KiB scratch buffer that is wiped, the tag
  * checked by OpenSSL. */
@@ -190,8 +191,9 @@ size_t cm_frame_count(size_t len, const cm_params *params);
  * frame into segment_tags and the object tag into tag.  The caller stores the segment tags
  * with the object (they are what lets cm_open check the object tag before anything is
  * unmasked).  The frame layout (word width, frame size, total length) is bound into the tag.
- * segment_tags may be NULL only when len is 0.  On failure the tags are zeros and out is
- * unspecified (in place, some frames may still be plaintext). */
+ * segment_tags may be NULL only when len is 0.  If sealing fails after the arguments were
+ * accepted, the tags are zeros and out is unspecified (in place, some frames may still be
+ * plaintext). */
 CM_WARN_UNUSED int cm_seal(uint8_t *out, uint8_t *segment_tags, uint8_t tag[CM_TAGBYTES],
                            const uint8_t *in, size_t len, const cm_params *params,
                            const uint8_t key[CM_KEYBYTES], const uint8_t nonce[CM_NONCEBYTES],
