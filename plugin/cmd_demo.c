@@ -10,6 +10,7 @@
 
 #include <openssl/evp.h>
 
+#include "chaosmask/app_pool.h"
 #include "chaosmask/chaosmask.h"
 #include "cli.h"
 
@@ -100,32 +101,38 @@ int cmd_demo(cm_cli *cli, int argc, char **argv)
         return rc;
     const unsigned side = 512;
     const size_t frame_bytes = (size_t)side * side * 2, len = frame_bytes * frames;
+    cm_pool *pool = NULL;
     uint8_t *plain = malloc(len), *buf = malloc(len);
-    if (plain == NULL || buf == NULL || cm_random(nonce, sizeof nonce) != 0) {
-        free(plain), free(buf);
+    uint8_t *segment_tags = malloc((size_t)frames * CM_SEGTAGBYTES);
+    if (plain == NULL || buf == NULL || segment_tags == NULL || cm_pool_create(&pool, cm_cli_threads(&cfg)) != 0 ||
+        cm_random(nonce, sizeof nonce) != 0) {
+        free(plain), free(buf), free(segment_tags);
+        cm_pool_destroy(pool);
         cm_memzero(key, sizeof key);
-        cm_cli_error(cli, "cannot allocate %zu bytes twice", len);
+        cm_cli_error(cli, "cannot allocate %zu bytes twice and a worker pool", len);
         return CM_EXIT_INTERNAL;
     }
     ct_phantom(plain, side, (unsigned)frames);
     memcpy(buf, plain, len);
-    const unsigned threads = cm_cli_threads(&cfg);
-    cm_params p = {cfg.profile, 2, frame_bytes, threads};
+    const unsigned threads = cm_pool_threads(pool);
+    cm_params p = {cfg.profile, 2, frame_bytes, cm_pool_executor(pool)};
     static const uint8_t uid[] = "2.25.1234567890.demo";
     printf("image: %ux%u 16-bit CT-like phantom, %u frames, %zu bytes\n", side, side, (unsigned)frames, len);
     printf("profile %s, key %s, %u threads\n", cm_profile_name(cfg.profile), key_id, threads);
 
     double t0 = cm_cli_seconds();
-    int e = cm_seal(buf, tag, buf, len, &p, key, nonce, uid, sizeof uid - 1);
+    int e = cm_seal(buf, segment_tags, tag, buf, len, &p, key, nonce, uid, sizeof uid - 1);
     double t_enc = cm_cli_seconds() - t0;
     size_t same = 0;
     for (size_t i = 0; e == CM_OK && i < len; i++)
         same += buf[i] == plain[i];
     t0 = cm_cli_seconds();
     if (e == CM_OK)
-        e = cm_open(buf, buf, len, tag, &p, key, nonce, uid, sizeof uid - 1);
+        e = cm_open(buf, buf, len, segment_tags, tag, &p, key, nonce, uid, sizeof uid - 1);
     double t_dec = cm_cli_seconds() - t0;
     cm_memzero(key, sizeof key);
+    cm_pool_destroy(pool);
+    free(segment_tags);
     if (e != CM_OK) {
         cm_cli_error(cli, "%s", cm_strerror(e));
         free(plain), free(buf);

@@ -1,10 +1,11 @@
 /* dataset.cpp - encrypt, decrypt, verify and inspect a DcmDataset in memory.
  *
  * Encrypt: find the protected elements, seal every segment in place, add the private block
- * with the object tag over the block and the segment tags.  Decrypt: read the block, recompute
- * the layout and check it matches, recompute every segment tag from the stored bytes
- * (aes-256-gcm: take the stored GCM tags, which cm_segment_open checks), verify the object tag
- * in constant time, and only then unmask; any failure wipes what was unmasked. */
+ * with the object tag over the block and the segment tags.  Decrypt and verify: read the
+ * block, recompute the layout and check it matches, check the object tag over the block and
+ * the segment tags stored in it (constant time), then check each segment against its stored
+ * tag inside the engine: cm_segment_verify (verify) or cm_segment_open (decrypt: check, then
+ * unmask); any failure wipes what was unmasked.  No computed tag ever leaves the engine. */
 #include "internal.h"
 
 #include "chaosmask/dicom_dataset.h"
@@ -114,11 +115,10 @@ void wipe_layout(const std::vector<ProtectedElement> &layout)
                 cm_memzero(s.data, s.len);
 }
 
-/* Everything decrypt and verify share: block, layout, key, object, tags checked. */
+/* Everything decrypt and verify share: block, layout, key, object, object tag checked. */
 struct OpenState {
     PrivateBlock block;
     std::vector<ProtectedElement> layout;
-    std::vector<uint8_t> tags; /* the segment tags the object tag was checked over */
     cm_object obj;
     bool obj_ready = false;
     ~OpenState()
@@ -175,28 +175,18 @@ int authenticate(DcmDataset &ds, E_TransferSyntax xfer, cm_dicom_key_fn key_fn, 
             return dicom_fail(err, rc, "key id \"%s\" is not in the key ring", b.key_id.c_str());
         return dicom_fail(err, rc < 0 ? rc : CM_DICOM_EINTERNAL, "key \"%s\" could not be loaded", b.key_id.c_str());
     }
-    rc = cm_object_init(&st.obj, profile, key, b.nonce.data(), reinterpret_cast<const uint8_t *>(context.data()),
-                        context.size());
+    rc = cm_object_init_version(&st.obj, b.engine_version, profile, key, b.nonce.data(),
+                                reinterpret_cast<const uint8_t *>(context.data()), context.size());
     cm_memzero(key, sizeof key);
     if (rc)
         return engine_fail(err, rc, "key derivation");
     st.obj_ready = true;
 
+    /* 1. the object tag over the block and the stored segment tags */
     std::vector<SegmentRef> refs = flatten(st.layout);
-    if (profile == CM_PROFILE_AES_256_GCM && for_decrypt) {
-        st.tags = b.segment_tags; /* cm_segment_open checks each GCM tag */
-    } else {
-        st.tags.assign(refs.size() * CM_SEGTAGBYTES, 0);
-        rc = for_each_segment(refs.size(), threads, [&](size_t i) {
-            return cm_segment_tag(&st.obj, static_cast<uint32_t>(i), refs[i].pe->word_bytes, refs[i].seg->data,
-                                  refs[i].seg->len, &st.tags[i * CM_SEGTAGBYTES]);
-        });
-        if (rc)
-            return engine_fail(err, rc, "segment tag");
-    }
     std::vector<uint8_t> aad = block_aad(b, context, st.layout);
     uint8_t tag[CM_TAGBYTES];
-    rc = cm_object_tag(&st.obj, aad.data(), aad.size(), st.tags.data(), refs.size(), tag);
+    rc = cm_object_tag(&st.obj, aad.data(), aad.size(), b.segment_tags.data(), refs.size(), tag);
     if (rc)
         return engine_fail(err, rc, "object tag");
     if (cm_tag_verify(b.object_tag.data(), tag, CM_TAGBYTES) != 0)
@@ -205,6 +195,18 @@ int authenticate(DcmDataset &ds, E_TransferSyntax xfer, cm_dicom_key_fn key_fn, 
                           "pixel description (rows, bits, signedness, offset table...) or the SOP Instance UID were "
                           "changed",
                           b.key_id.c_str());
+    /* 2. each segment against its stored tag; decryption does this in cm_segment_open */
+    if (for_decrypt)
+        return 0;
+    rc = for_each_segment(refs.size(), threads, [&](size_t i) {
+        return cm_segment_verify(&st.obj, static_cast<uint32_t>(i), refs[i].pe->word_bytes, refs[i].seg->data,
+                                 refs[i].seg->len, &b.segment_tags[i * CM_SEGTAGBYTES]);
+    });
+    if (rc == CM_EAUTH)
+        return dicom_fail(err, CM_DICOM_EAUTH,
+                          "authentication failed: a segment does not match its tag: the pixel data was changed");
+    if (rc)
+        return engine_fail(err, rc, "segment check");
     return 0;
 }
 
@@ -327,12 +329,13 @@ int dicom_decrypt_dataset(DcmDataset &ds, E_TransferSyntax xfer, cm_dicom_key_fn
     rc = for_each_segment(refs.size(), threads, [&](size_t i) {
         const SegmentRef &r = refs[i];
         return cm_segment_open(&st.obj, static_cast<uint32_t>(i), r.pe->word_bytes, r.seg->data, r.seg->data,
-                               r.seg->len, &st.tags[i * CM_SEGTAGBYTES]);
+                               r.seg->len, &st.block.segment_tags[i * CM_SEGTAGBYTES]);
     });
     if (rc) {
         wipe_layout(st.layout);
         if (rc == CM_EAUTH)
-            return dicom_fail(err, CM_DICOM_EAUTH, "authentication of a segment failed: changed data");
+            return dicom_fail(err, CM_DICOM_EAUTH,
+                          "authentication failed: a segment does not match its tag: the pixel data was changed");
         return engine_fail(err, rc, "unmasking");
     }
     block_remove(ds, st.block.slot);

@@ -345,9 +345,10 @@ int block_read(DcmItem &ds, uint16_t slot, PrivateBlock &b, cm_dicom_error *err)
     if (cm_profile_from_name(b.profile.c_str()) < 0)
         return dicom_fail(err, CM_DICOM_EBLOCK, "the private block's profile field is not a known profile");
     b.engine_version = versions[0];
-    if (b.engine_version != CM_FORMAT_VERSION)
-        return dicom_fail(err, CM_DICOM_EUNSUPPORTED, "engine format version %u is not known to this build (%u)",
-                          b.engine_version, CM_FORMAT_VERSION);
+    /* every format this engine still opens: objects are never re-encrypted to read them */
+    if (b.engine_version < CM_FORMAT_VERSION_MIN || b.engine_version > CM_FORMAT_VERSION)
+        return dicom_fail(err, CM_DICOM_EUNSUPPORTED, "engine format version %u is not known to this build (%u to %u)",
+                          b.engine_version, CM_FORMAT_VERSION_MIN, CM_FORMAT_VERSION);
     for (size_t start = 0;;) {
         size_t end = paths.find('\\', start);
         b.paths.push_back(paths.substr(start, end == std::string::npos ? std::string::npos : end - start));

@@ -18,19 +18,23 @@ static cm_params image_params(const cm_raster *r, int profile)
     return p;
 }
 
-static int seal_image(cm_raster *out, const cm_raster *in, int profile, const uint8_t *key,
-                      uint8_t tag[CM_TAGBYTES])
+/* One frame, so one segment tag next to the object tag. */
+typedef struct image_tags {
+    uint8_t segment[CM_SEGTAGBYTES];
+    uint8_t object[CM_TAGBYTES];
+} image_tags;
+
+static int seal_image(cm_raster *out, const cm_raster *in, int profile, const uint8_t *key, image_tags *tags)
 {
     cm_params p = image_params(in, profile);
-    return cm_seal(out->data, tag, in->data, cm_raster_bytes(in), &p, key, demo_nonce,
+    return cm_seal(out->data, tags->segment, tags->object, in->data, cm_raster_bytes(in), &p, key, demo_nonce,
                    (const uint8_t *)demo_context, sizeof demo_context - 1);
 }
 
-static int open_image(cm_raster *out, const cm_raster *in, int profile, const uint8_t *key,
-                      const uint8_t tag[CM_TAGBYTES])
+static int open_image(cm_raster *out, const cm_raster *in, int profile, const uint8_t *key, const image_tags *tags)
 {
     cm_params p = image_params(in, profile);
-    return cm_open(out->data, in->data, cm_raster_bytes(in), tag, &p, key, demo_nonce,
+    return cm_open(out->data, in->data, cm_raster_bytes(in), tags->segment, tags->object, &p, key, demo_nonce,
                    (const uint8_t *)demo_context, sizeof demo_context - 1);
 }
 
@@ -44,7 +48,7 @@ static int engine_error(int rc, char *err, size_t errlen)
  * plaintext under a key one bit away.  alt and plain1 are scratch rasters of a's shape. */
 static int trials_and_key(cm_analysis *a, cm_raster *alt, cm_raster *plain1)
 {
-    uint8_t tag1[CM_TAGBYTES];
+    image_tags tag1;
     int rc = 0;
     analysis_trial_positions(a);
     for (int i = 0; i < 3 && rc == 0; i++) {
@@ -52,14 +56,14 @@ static int trials_and_key(cm_analysis *a, cm_raster *alt, cm_raster *plain1)
         size_t k = a->trials[i].index;
         cm_raster_set(plain1, k, cm_raster_get(plain1, k) ^ 1u);
         cm_raster *c1 = i == 2 ? &a->cipher_1px : alt;
-        rc = seal_image(c1, plain1, a->mode, demo_key, tag1);
+        rc = seal_image(c1, plain1, a->mode, demo_key, &tag1);
         if (rc == 0)
             analysis_set_trial(a, i, c1);
     }
     uint8_t key2[CM_KEYBYTES];
     memcpy(key2, demo_key, sizeof key2);
     key2[CM_KEYBYTES - 1] ^= 1u;
-    if (rc == 0 && (rc = seal_image(alt, &a->plain, a->mode, key2, tag1)) == 0) {
+    if (rc == 0 && (rc = seal_image(alt, &a->plain, a->mode, key2, &tag1)) == 0) {
         cm_image C = cm_raster_view(&a->cipher), K = cm_raster_view(alt);
         (void)cm_npcr_uaci(&a->key_npcr, &a->key_uaci, &C, &K);
     }
@@ -68,10 +72,10 @@ static int trials_and_key(cm_analysis *a, cm_raster *alt, cm_raster *plain1)
 
 int analysis_run_digital(cm_analysis *a, char *err, size_t errlen)
 {
-    uint8_t tag[CM_TAGBYTES];
-    int rc = seal_image(&a->cipher, &a->plain, a->mode, demo_key, tag);
+    image_tags tag;
+    int rc = seal_image(&a->cipher, &a->plain, a->mode, demo_key, &tag);
     if (rc == 0)
-        rc = open_image(&a->recovered, &a->cipher, a->mode, demo_key, tag);
+        rc = open_image(&a->recovered, &a->cipher, a->mode, demo_key, &tag);
     if (rc != 0)
         return engine_error(rc, err, errlen);
     /* Zeroed rasters free as nothing, whichever allocation failed. */
