@@ -275,6 +275,7 @@ extern "C" const char *cm_dicom_strerror(int code)
     case CM_DICOM_EIO: return "output could not be written";
     case CM_DICOM_ENOMEM: return "out of memory";
     case CM_DICOM_EINTERNAL: return "internal error";
+    case CM_DICOM_ESTRUCTURE: return "structure limits exceeded (refused before parsing)";
     default: return "unknown error";
     }
 }
