@@ -962,7 +962,10 @@ int check_file(const uint8_t *buf, size_t len, const cm_dicom_limits &lim, Repor
             return rep.fail(CM_DICOM_EINPUT, "truncated: the File Meta Information Group Length (0002,0000) at byte "
                             "offset %zu claims %" PRIu32 " bytes but %zu remain",
                             meta_at, h.len, len - meta_at - h.size);
-        group_end = meta_at + h.size + uint64_t(h.len) + get32(buf + meta_at + h.size, meta_enc.big_endian);
+        /* DcmMetaInfo adds the value to the element's size in 32 bits; all ones means "none" */
+        const uint32_t group_length = get32(buf + meta_at + h.size, meta_enc.big_endian) + h.size + h.len;
+        if (group_length != kUndefinedLength)
+            group_end = meta_at + uint64_t(group_length);
     }
     Walker meta(src, lim, opt, rep, elements);
     uint64_t next = 0;

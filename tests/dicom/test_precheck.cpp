@@ -634,6 +634,13 @@ void test_constructions()
     Bytes no_gl(file.begin(), file.begin() + 132);
     no_gl.insert(no_gl.end(), file.begin() + 144, file.end());
     expect("meta group without group length", check_file(no_gl, &err), err, 0);
+    /* DcmMetaInfo adds the group length to 12 in 32 bits: all ones means "no group length"... */
+    Bytes gl_wrap = file;
+    gl_wrap[140] = 0xF3, gl_wrap[141] = 0xFF, gl_wrap[142] = 0xFF, gl_wrap[143] = 0xFF;
+    expect("meta group length that wraps to none", check_file(gl_wrap, &err), err, 0);
+    gl_wrap[140] = 0xF8; /* ... and anything else wraps to a short group: here 4 bytes */
+    expect("meta group length that wraps to 4 bytes", check_file(gl_wrap, &err), err, CM_DICOM_EINPUT,
+           {"no Transfer Syntax UID"});
     Bytes implicit_meta(file.begin(), file.begin() + 132);
     Bytes im_meta = cat({im.elem(0x0002, 0x0000, "", std::string("\x1a\0\0\0", 4)),
                          im.elem(0x0002, 0x0010, "", kImplicitLEUid + '\0')});
