@@ -114,14 +114,15 @@ bool is_standard_vr(uint8_t c1, uint8_t c2)
     return v.kind != VrKind::Unknown || (c1 == 'U' && c2 == 'N');
 }
 
-/* DCMTK's reading options that change how well-formed bytes are read, taken once per check so
- * that the walk reads the way DCMTK will (dcobject.h, dcvr.h).  Options that only change how
- * DCMTK recovers from broken input do not matter: such input is refused here. */
+/* DCMTK's reading options that change what is a sequence, taken once per check so that the
+ * walk reads the way DCMTK will (dcobject.h, dcvr.h).  Options that change how DCMTK recovers
+ * from input it finds broken matter only where this check accepts such input: an undefined-length
+ * OB/OW other than pixel data, which dcmIgnoreParsingErrors turns into a sequence. */
 struct ReadOptions {
     bool cp246;                    /* dcmEnableCP246Support */
     bool un_conversion;            /* dcmEnableUnknownVRConversion */
     bool voi_lut_to_sq;            /* dcmConvertVOILUTSequenceOWtoSQ */
-    bool undefined_obow_to_sq;     /* dcmConvertUndefinedLengthOBOWtoSQ */
+    bool undefined_obow_to_sq;     /* dcmConvertUndefinedLengthOBOWtoSQ or dcmIgnoreParsingErrors */
     bool private_undefined_sq;     /* dcmReadImplPrivAttribMaxLengthAsSQ */
     bool ignore_meta_group_length; /* dcmIgnoreFileMetaInformationGroupLength */
 
@@ -131,7 +132,7 @@ struct ReadOptions {
         o.cp246 = dcmEnableCP246Support.get();
         o.un_conversion = dcmEnableUnknownVRConversion.get();
         o.voi_lut_to_sq = dcmConvertVOILUTSequenceOWtoSQ.get();
-        o.undefined_obow_to_sq = dcmConvertUndefinedLengthOBOWtoSQ.get();
+        o.undefined_obow_to_sq = dcmConvertUndefinedLengthOBOWtoSQ.get() || dcmIgnoreParsingErrors.get();
         o.private_undefined_sq = dcmReadImplPrivAttribMaxLengthAsSQ.get();
         o.ignore_meta_group_length = dcmIgnoreFileMetaInformationGroupLength.get();
         return o;
@@ -382,7 +383,7 @@ struct Frame {
     bool strict;            /* nothing inside may cross the frame's end */
     bool limit_is_data_end; /* limit is the end of the data, not a container's end */
     uint16_t g, e;          /* the sequence or pixel data this frame belongs to */
-    uint64_t start;         /* offset of that element's header */
+    uint64_t start;         /* offset of its header (the element's, or the item's) */
     uint64_t first;         /* offset of the frame's first byte */
     uint64_t end;           /* defined length: where the frame ends */
     uint64_t limit;         /* nothing inside may reach past this */
@@ -455,19 +456,27 @@ class Walker {
         return *rc != 0;
     }
 
-    /* Where a frame is, for messages: "item of sequence (0008,1115) at byte offset 1234". */
+    /* Where a frame is, for messages: "item at byte offset 1246 of sequence (0008,1115)". */
     std::string frame_text(const Frame &f) const
     {
         char buf[160];
         TagText t(f.g, f.e);
-        const char *what = f.kind == FrameKind::Item          ? "item of sequence"
-                           : f.kind == FrameKind::Sequence      ? "sequence"
-                           : f.kind == FrameKind::PixelSequence ? "encapsulated pixel data"
-                           : f.kind == FrameKind::Meta          ? "File Meta Information"
-                                                                : "data set";
-        if (f.kind == FrameKind::Meta || f.kind == FrameKind::DataSet)
-            return what;
-        snprintf(buf, sizeof buf, "%s %s at byte offset %" PRIu64 "%s", what, t.s, f.start, rep_.offset_note());
+        switch (f.kind) {
+        case FrameKind::Meta:
+            return "File Meta Information";
+        case FrameKind::DataSet:
+            return "data set";
+        case FrameKind::Item:
+            snprintf(buf, sizeof buf, "item at byte offset %" PRIu64 "%s of sequence %s", f.start, rep_.offset_note(),
+                     t.s);
+            break;
+        case FrameKind::Sequence:
+        case FrameKind::PixelSequence:
+            snprintf(buf, sizeof buf, "%s %s at byte offset %" PRIu64 "%s",
+                     f.kind == FrameKind::Sequence ? "sequence" : "encapsulated pixel data", t.s, f.start,
+                     rep_.offset_note());
+            break;
+        }
         return buf;
     }
 
@@ -830,8 +839,8 @@ class Walker {
             pos_ = at + 8 + uint64_t(len);
             return 0;
         }
-        Frame item = {FrameKind::Item, f.enc, len == kUndefinedLength, f.strict, f.limit_is_data_end, f.g, f.e,
-                      f.start, at + 8, kNoEnd, f.limit, f.bound};
+        Frame item = {FrameKind::Item, f.enc, len == kUndefinedLength, f.strict, f.limit_is_data_end, f.g, f.e, at,
+                      at + 8, kNoEnd, f.limit, f.bound};
         if (!item.undefined) {
             item.end = at + 8 + uint64_t(len);
             if (f.strict) {

@@ -400,7 +400,8 @@ void test_constructions()
            check_dataset(cat({kImplicitLE.header(0x0009, 0x1010, "", 24), kImplicitLE.item(16),
                               kImplicitLE.item_end(), kImplicitLE.elem(0x0008, 0x0100, "", "")}),
                          kImplicitLEUid, &err),
-           err, CM_DICOM_EINPUT, {"item delimitation (FFFE,E00D) at byte offset 16", "which has a defined length"});
+           err, CM_DICOM_EINPUT, {"item delimitation (FFFE,E00D) at byte offset 16 inside the item at byte offset 8 of sequence (0009,1010), "
+            "which has a defined length"});
     expect("element in a sequence",
            check_dataset(cat({le.header(0x0040, 0xA730, "SQ", kUndef), sop, le.seq_end()}), kExplicitLEUid, &err),
            err, CM_DICOM_EINPUT, {"(0008,0018) at byte offset 12 where an item was expected"});
@@ -420,7 +421,8 @@ void test_constructions()
            check_dataset(cat({le.header(0x0040, 0xA730, "SQ", static_cast<uint32_t>(in_item.size())), in_item}),
                          kExplicitLEUid, &err),
            err, CM_DICOM_EINPUT,
-           {"element (0008,0018) at byte offset 20 claims 7 bytes but 2 remain in its item of sequence (0040,A730)"});
+           {"element (0008,0018) at byte offset 20 claims 7 bytes but 2 remain in its item at byte offset 12 of sequence "
+            "(0040,A730)"});
     Bytes dir_record = cat({le.header(0x0004, 0x1220, "SQ", static_cast<uint32_t>(in_item.size())), in_item});
     expect("element past its DICOMDIR record (DCMTK reads on)", check_dataset(dir_record, kExplicitLEUid, &err), err, 0);
     Bytes undefined_in_defined = cat({le.item(20), le.header(0x0040, 0xA730, "SQ", kUndef), le.item(kUndef),
@@ -444,7 +446,7 @@ void test_constructions()
                                                                           im_undefined_in_defined.size())),
                               im_undefined_in_defined}),
                          kImplicitLEUid, &err),
-           err, CM_DICOM_EINPUT, {"malformed", "remain in its item of sequence (0009,1010)"});
+           err, CM_DICOM_EINPUT, {"malformed", "remain in its item at byte offset 8 of sequence (0009,1010)"});
     expect("undefined length on a VR that has none",
            check_dataset(le.header(0x0010, 0x4000, "UT", kUndef), kExplicitLEUid, &err), err, CM_DICOM_EINPUT,
            {"(0010,4000) at byte offset 0 has an undefined length, which VR 'UT' does not allow"});
@@ -547,6 +549,17 @@ void test_constructions()
     expect("undefined-length OW with dcmConvertUndefinedLengthOBOWtoSQ", check_dataset(obow, kExplicitLEUid, &err),
            err, CM_DICOM_ESTRUCTURE, {"deeper than 32"});
     dcmConvertUndefinedLengthOBOWtoSQ.set(OFFalse);
+    /* a private OB of undefined length is a pixel sequence (or refused) by default ... */
+    Bytes deep_item = nest_defined(le, 40);
+    Bytes private_ob = cat({le.header(0x0009, 0x1010, "OB", kUndef), le.item(static_cast<uint32_t>(deep_item.size())),
+                            deep_item, le.seq_end()});
+    expect("private undefined-length OB: fragments are values", check_dataset(private_ob, kExplicitLEUid, &err), err,
+           0);
+    /* ... and a sequence when DCMTK ignores parsing errors */
+    dcmIgnoreParsingErrors.set(OFTrue);
+    expect("private undefined-length OB with dcmIgnoreParsingErrors", check_dataset(private_ob, kExplicitLEUid, &err),
+           err, CM_DICOM_ESTRUCTURE, {"deeper than 32"});
+    dcmIgnoreParsingErrors.set(OFFalse);
     Bytes voi = nest_defined(le, 40);
     voi[4] = 'O', voi[5] = 'W', voi[0] = 0x28, voi[1] = 0x00, voi[2] = 0x10, voi[3] = 0x30; /* (0028,3010) OW */
     expect("VOI LUT Sequence as OW (refused later by DCMTK)", check_dataset(voi, kExplicitLEUid, &err), err, 0);
