@@ -27,8 +27,8 @@ const char kExitCodes[] =
     "  1  %s\n"
     "  2  bad command line\n"
     "  3  configuration or key ring error (also: the object's key id is not in the key ring)\n"
-    "  4  input refused: not a DICOM Part 10 file, truncated, inconsistent geometry, unsupported\n"
-    "     layout, nothing to protect%s\n"
+    "  4  input refused: not a DICOM Part 10 file, truncated, nested or sized beyond the structure\n"
+    "     limits, inconsistent geometry, unsupported layout, nothing to protect%s\n"
     "  5  authentication failed: wrong key, or the pixels or the private block were changed\n"
     "  6  the output could not be written (nothing half-written is left, IN is untouched)\n"
     "  7  internal error (out of memory, library failure)\n";
@@ -110,7 +110,8 @@ int exit_code(int dicom_rc)
     case CM_DICOM_EGEOMETRY:
     case CM_DICOM_EUNSUPPORTED:
     case CM_DICOM_ENOTHING:
-    case CM_DICOM_ENOTENCRYPTED: return CM_EXIT_INPUT;
+    case CM_DICOM_ENOTENCRYPTED:
+    case CM_DICOM_ESTRUCTURE: return CM_EXIT_INPUT;
     case CM_DICOM_EBLOCK:
     case CM_DICOM_EAUTH: return CM_EXIT_AUTH;
     case CM_DICOM_EKEYID: return CM_EXIT_CONFIG;

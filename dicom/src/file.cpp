@@ -1,12 +1,15 @@
-/* file.cpp - the file side of dicom/: read a DICOM Part 10 file completely into memory, run
- * the dataset operation, and write the result atomically (temporary file in the output's
+/* file.cpp - the file side of dicom/: read a DICOM Part 10 file completely into memory, check
+ * its structure (dicom_precheck.h) and let DCMTK parse those same bytes, run the dataset
+ * operation, and write the result atomically (temporary file in the output's
  * directory, write(2) with every error checked, fsync, rename, fsync of the directory).
  * The C API of dicom.h lives here. */
 #include "internal.h"
 
 #include "chaosmask/dicom_dataset.h"
+#include "chaosmask/dicom_precheck.h"
 
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcostrma.h>
 #include <dcmtk/dcmdata/dcsequen.h>
@@ -20,6 +23,7 @@
 #include <libgen.h>
 #include <new>
 #include <sys/stat.h>
+#include <memory>
 #include <unistd.h>
 
 namespace chaosmask {
@@ -89,6 +93,59 @@ bool has_undefined_length_sequence(DcmItem &item)
     return false;
 }
 
+
+/* Reads a regular file completely.  A file larger than any data set the structure check
+ * accepts is refused before its bytes are read. */
+int read_whole_file(const char *path, std::unique_ptr<uint8_t[]> &out, size_t &len, cm_dicom_error *err)
+{
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer before it is refused below. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return dicom_fail(err, CM_DICOM_EINPUT, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return dicom_fail(err, CM_DICOM_EINPUT, "%s: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return dicom_fail(err, CM_DICOM_EINPUT, "%s: not a regular file", path);
+    }
+    /* Room for a preamble and a meta group of any sane size on top of the data set limit. */
+    const uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (size > CM_DICOM_DEFAULT_MAX_BYTES + (UINT64_C(16) << 20) || size > SIZE_MAX) {
+        close(fd);
+        return dicom_fail(err, CM_DICOM_ESTRUCTURE,
+                          "%s: the file has %llu bytes, more than a data set of at most %llu bytes can take; "
+                          "raise [dicom] max_bytes if such objects are legitimate",
+                          path, static_cast<unsigned long long>(size),
+                          static_cast<unsigned long long>(CM_DICOM_DEFAULT_MAX_BYTES));
+    }
+    out.reset(new (std::nothrow) uint8_t[size ? static_cast<size_t>(size) : 1]);
+    if (!out) {
+        close(fd);
+        return dicom_fail(err, CM_DICOM_ENOMEM, "%s: out of memory for %llu bytes", path,
+                          static_cast<unsigned long long>(size));
+    }
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = read(fd, out.get() + done, static_cast<size_t>(size) - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            return dicom_fail(err, CM_DICOM_EINPUT, "%s: %s", path, strerror(e));
+        }
+        if (n == 0)
+            break; /* shrank since fstat: check and parse what is there */
+        done += static_cast<size_t>(n);
+    }
+    close(fd);
+    len = done;
+    return 0;
+}
 
 int fsync_dir(const std::string &dir)
 {
@@ -235,12 +292,33 @@ int run_on_file(const char *in_path, const char *out_path, cm_dicom_error *err, 
 int file_load(const char *path, DcmFileFormat &ff, E_EncodingType &enc, cm_dicom_error *err)
 {
     dicom_register_dictionary();
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return dicom_fail(err, CM_DICOM_EINPUT, "%s: %s", path, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return dicom_fail(err, CM_DICOM_EINPUT, "%s: not a regular file", path);
-    OFCondition c = ff.loadFile(path, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_fileOnly);
+    std::unique_ptr<uint8_t[]> bytes;
+    size_t len = 0;
+    if (int rc = read_whole_file(path, bytes, len, err))
+        return rc;
+    /* The structure check runs on the very bytes DCMTK then parses: no second read of a file
+     * that could have changed in between. */
+    cm_error pre;
+    int rc = cm_dicom_precheck_file(bytes.get(), len, nullptr, &pre);
+    if (rc == CM_DICOM_EINPUT)
+        return dicom_fail(err, rc, "%s: not a readable DICOM Part 10 file: %s", path, pre.msg);
+    if (rc)
+        return dicom_fail(err, rc, "%s: %s", path, pre.msg);
+    /* A buffer stream has no delayed loading: every value is copied into the dataset while it
+     * is read, so the buffer can go right after. */
+    OFCondition c;
+    {
+        DcmInputBufferStream stream;
+        stream.setBuffer(bytes.get(), static_cast<offile_off_t>(len));
+        stream.setEos();
+        const E_FileReadMode mode = ff.getReadMode();
+        ff.setReadMode(ERM_fileOnly);
+        ff.transferInit();
+        c = ff.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+        ff.transferEnd();
+        ff.setReadMode(mode);
+    }
+    bytes.reset();
     if (c.bad())
         return dicom_fail(err, CM_DICOM_EINPUT, "%s: not a readable DICOM Part 10 file: %s", path, c.text());
     c = ff.loadAllDataIntoMemory();
@@ -275,6 +353,7 @@ extern "C" const char *cm_dicom_strerror(int code)
     case CM_DICOM_EIO: return "output could not be written";
     case CM_DICOM_ENOMEM: return "out of memory";
     case CM_DICOM_EINTERNAL: return "internal error";
+    case CM_DICOM_ESTRUCTURE: return "structure limits exceeded (refused before parsing)";
     default: return "unknown error";
     }
 }

@@ -23,6 +23,24 @@ int dicom_fail(cm_dicom_error *err, int code, const char *fmt, ...) __attribute_
  * sequences were encoded, to write them back the same way. */
 int file_load(const char *path, DcmFileFormat &ff, E_EncodingType &enc, cm_dicom_error *err);
 
+/* What DCMTK 3.6.7 makes of the two VR bytes of an explicit VR element (DcmVR::setVR: exact
+ * names, internal ones excluded; other upper-case pairs are "future" VRs with a 4-byte length,
+ * anything else an illegal VR with a 2-byte length).  The structure check (precheck.cpp) reads
+ * headers with it; tests/dicom/test_precheck.cpp compares it with DcmVR for all 65536 pairs. */
+enum class VrKind : uint8_t {
+    Sequence,    /* SQ */
+    Unknown,     /* UN and unknown upper-case VRs: undefined length = sequence (CP-246) */
+    OtherBinary, /* OB, OW, ox: Pixel and Overlay Data may be encapsulated */
+    PixelData,   /* px: always DcmPixelData */
+    Illegal,     /* na, pi: DCMTK refuses the element */
+    Plain,       /* everything else: a value and nothing more */
+};
+struct VrInfo {
+    VrKind kind;
+    bool long_length; /* 2 reserved bytes and a 4-byte length field */
+};
+VrInfo classify_vr(uint8_t c1, uint8_t c2);
+
 /* One engine segment: a frame, a fragment, an overlay plane, a waveform multiplex group. */
 struct Segment {
     uint8_t *data;

@@ -52,6 +52,8 @@ extern "C" {
 #define CM_DICOM_EIO -110           /* could not write the output (nothing half-written left) */
 #define CM_DICOM_ENOMEM -111        /* out of memory */
 #define CM_DICOM_EINTERNAL -112     /* engine or DCMTK failure, bad argument */
+#define CM_DICOM_ESTRUCTURE -113    /* refused before parsing: nesting too deep, too many elements,
+                                     * object too large (dicom_precheck.h) */
 
 typedef struct cm_dicom_error {
     int code;
