@@ -46,7 +46,7 @@ extern "C" {
 #define CM_WARN_UNUSED
 #endif
 
-#define CM_VERSION_STRING "0.1.0"
+#define CM_VERSION_STRING "0.2.0"
 #define CM_FORMAT_VERSION 2u /* bumped whenever the keystream, key schedule or tag layout changes */
 #define CM_FORMAT_VERSION_MIN 1u /* the oldest format this build still opens */
 
