@@ -11,27 +11,7 @@
 #include "chaosmask/research/outdir.h"
 #include "cli.h"
 #include "research_exit.h"
-#ifdef CHAOSMASK_HAVE_DICOM
 #include "chaosmask/dicom.h"
-#endif
-
-static void analyze_usage(FILE *f)
-{
-    fputs("usage: chaosmask analyze IMAGE --out DIR [--profile P | --analog] [--json]\n"
-          "  Masks IMAGE (PNG: 8/16-bit gray, RGB, RGBA; or the first frame of a DICOM image, 8/16-\n"
-          "  bit gray or RGB, decoded by DCMTK if compressed, signed samples offset to unsigned)\n"
-          "  with a fixed demo key and nonce, recovers\n"
-          "  it, and measures histogram variance, chi-square, entropy (global and local), adjacent-\n"
-          "  pixel correlation, NPCR/UACI (one sample changed at the first, last and a random\n"
-          "  position; Wu et al. 2011 critical values at alpha 0.05), PSNR and correlation.\n"
-          "  --profile P   lorenz | lorenz-chacha20 (default) | aes-256-gcm\n"
-          "  --analog      the paper's analog channel (master + 2 delayed slaves, F = M + eta.z)\n"
-          "  --json        print the metrics as one JSON object on stdout\n"
-          "  Writes DIR/metrics.json, metrics.csv, plain/cipher/cipher_1px/recovered.png,\n"
-          "  fig_*.png and report.html; for images deeper than 8 bits also *_display.png, the\n"
-          "  images windowed to their lowest..highest stored value for viewing (the numbers\n"
-          "  are computed on the stored values).\n", f);
-}
 
 /* A DICOM Part 10 file has "DICM" after its 128-byte preamble. */
 static int is_dicom_file(const char *path)
@@ -50,11 +30,10 @@ static int read_input(cm_raster *r, const char *path, char *err, size_t errlen)
 {
     if (!is_dicom_file(path))
         return cm_png_read(r, path, err, errlen);
-#ifdef CHAOSMASK_HAVE_DICOM
     cm_dicom_pixels px;
-    cm_dicom_error derr = {0, ""};
+    cm_error derr = {0, ""};
     if (cm_dicom_read_frame(path, 0, &px, &derr) != 0) {
-        snprintf(err, errlen, "%s", derr.message);
+        snprintf(err, errlen, "%s: %s", path, derr.msg);
         return -1;
     }
     int rc = cm_raster_alloc(r, px.width, px.height, px.channels, px.bits);
@@ -64,25 +43,21 @@ static int read_input(cm_raster *r, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %zux%zu image too large", path, px.width, px.height);
     cm_dicom_pixels_free(&px);
     return rc;
-#else
-    snprintf(err, errlen, "%s: DICOM input needs a build with the DICOM layer", path);
-    return -1;
-#endif
 }
 
 /* Reads the image, runs the analysis, writes its files and prints its numbers. */
-static int analyze_image(const cm_cli *cli, const char *image, const char *out, int mode, int json)
+static int analyze_image(const cm_app *app, const char *image, const char *out, int mode, int json)
 {
     char err[8192];
     cm_raster plain;
     if (read_input(&plain, image, err, sizeof err) != 0) {
-        cm_cli_error(cli, "%s", err);
-        return CM_EXIT_INPUT;
+        cm_app_say(app, "%s", err);
+        return CM_OUT_INPUT;
     }
     int rc = cm_mkdir_p(out, err, sizeof err);
     if (rc != 0) {
         cm_raster_free(&plain);
-        cm_cli_error(cli, "%s", err);
+        cm_app_say(app, "%s", err);
         return cm_research_exit_code(rc);
     }
     const char *base = strrchr(image, '/');
@@ -90,12 +65,12 @@ static int analyze_image(const cm_cli *cli, const char *image, const char *out, 
     rc = cm_analysis_run(&a, &plain, base ? base + 1 : image, mode, err, sizeof err);
     cm_raster_free(&plain);
     if (rc == 0) {
-        cm_cli_log(cli, CM_LOG_INFO, "analysis took %.3f s", a.seconds);
+        cm_app_log(app, CM_LOG_INFO, "analysis took %.3f s", a.seconds);
         rc = cm_analyze_write(&a, out, err, sizeof err);
     }
     if (rc != 0) {
         cm_analysis_free(&a);
-        cm_cli_error(cli, "%s", err);
+        cm_app_say(app, "%s", err);
         return cm_research_exit_code(rc);
     }
     if (json) {
@@ -107,48 +82,52 @@ static int analyze_image(const cm_cli *cli, const char *image, const char *out, 
                a.bits > 8 ? "*_display.png," : "", a.seconds);
     }
     cm_analysis_free(&a);
-    return CM_EXIT_OK;
+    return CM_OUT_OK;
 }
 
-int cmd_analyze(cm_cli *cli, int argc, char **argv)
+enum { OPT_OUT = 'o', OPT_PROFILE = 'p', OPT_ANALOG = 'a', OPT_JSON = 'j' };
+
+static int run_analyze(cm_app *app, cm_cmdline *cl)
 {
-    const char *image = NULL, *out = NULL;
-    int mode = CM_PROFILE_DEFAULT, json = 0, have_profile = 0, analog = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-            out = argv[++i];
-        } else if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc) {
-            mode = cm_profile_from_name(argv[++i]);
-            have_profile = 1;
-            if (mode < 0) {
-                cm_cli_error(cli, "unknown profile '%s' (lorenz, lorenz-chacha20, aes-256-gcm)", argv[i]);
-                return CM_EXIT_USAGE;
-            }
-        } else if (strcmp(argv[i], "--analog") == 0) {
-            analog = 1;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            analyze_usage(stdout);
-            return CM_EXIT_OK;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            cm_cli_error(cli, "unknown option '%s'", argv[i]);
-            analyze_usage(stderr);
-            return CM_EXIT_USAGE;
-        } else if (image == NULL) {
-            image = argv[i];
-        } else {
-            cm_cli_error(cli, "more than one image given ('%s', '%s')", image, argv[i]);
-            return CM_EXIT_USAGE;
+    const char *out = cm_cl_value(cl, OPT_OUT), *profile = cm_cl_value(cl, OPT_PROFILE);
+    int analog = cm_cl_flag(cl, OPT_ANALOG), mode = CM_PROFILE_DEFAULT;
+    if (cl->argc != 1 || out == NULL || (analog && profile != NULL)) {
+        cm_app_say(app, cl->argc != 1 || out == NULL ? "IMAGE and --out DIR are required (see chaosmask help analyze)"
+                                                     : "--profile and --analog exclude each other");
+        return CM_OUT_USAGE;
+    }
+    if (profile != NULL) {
+        cm_error err = {0, ""};
+        if (cm_app_parse_profile(profile, &mode, &err) != 0) {
+            cm_app_say(app, "--profile: %s", err.msg);
+            return CM_OUT_USAGE;
         }
     }
-    if (image == NULL || out == NULL || (analog && have_profile)) {
-        cm_cli_error(cli, image == NULL || out == NULL ? "IMAGE and --out DIR are required"
-                                                       : "--profile and --analog exclude each other");
-        analyze_usage(stderr);
-        return CM_EXIT_USAGE;
-    }
-    if (analog)
-        mode = CM_ANALYSIS_MODE_ANALOG;
-    return analyze_image(cli, image, out, mode, json);
+    return analyze_image(app, cl->argv[0], out, analog ? CM_ANALYSIS_MODE_ANALOG : mode, cm_cl_flag(cl, OPT_JSON));
 }
+
+static const cm_optdef ANALYZE_OPTIONS[] = {
+    {"out", OPT_OUT, "DIR", "where the metrics, images, figures and report go (required)"},
+    {"profile", OPT_PROFILE, "P", "lorenz-chacha20 (default), lorenz or aes-256-gcm"},
+    {"analog", OPT_ANALOG, NULL, "the paper's analog channel (master + 2 delayed slaves, F = M + eta.z)"},
+    {"json", OPT_JSON, NULL, "print the metrics as one JSON object on stdout"},
+    CM_OPT_END,
+};
+
+const cm_command cm_cmd_analyze = {
+    "analyze",
+    "mask an image with a profile or the analog channel and measure the paper's metrics",
+    "IMAGE --out DIR [--profile P | --analog] [--json]",
+    "Masks IMAGE (PNG: 8/16-bit gray, RGB, RGBA; or the first frame of a DICOM image, 8/16-bit\n"
+    "gray or RGB, decoded by DCMTK if compressed, signed samples offset to unsigned) with a\n"
+    "fixed demo key and nonce, recovers it, and measures histogram variance, chi-square, entropy\n"
+    "(global and local), adjacent-pixel correlation, NPCR/UACI (one sample changed at the first,\n"
+    "last and a random position; Wu et al. 2011 critical values at alpha 0.05), PSNR and\n"
+    "correlation. Writes DIR/metrics.json, metrics.csv, plain/cipher/cipher_1px/recovered.png,\n"
+    "fig_*.png and report.html; for images deeper than 8 bits also *_display.png, the images\n"
+    "windowed to their lowest..highest stored value for viewing (the numbers are computed on\n"
+    "the stored values). Research: the demo key is fixed and public.",
+    ANALYZE_OPTIONS,
+    CM_X(CM_OUT_INPUT) | CM_X(CM_OUT_AUTH) | CM_X(CM_OUT_IO) | CM_X(CM_OUT_INTERNAL),
+    run_analyze,
+};

@@ -1,7 +1,6 @@
 /* chaosmask bench - engine throughput for every profile, one thread and all cores (frames in
  * parallel on the application's worker pool), with OpenSSL's AES-256-GCM measured in the same
  * run as the yardstick. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +47,7 @@ static double measure(bench_run *b, bench_op op, int profile, cm_pool *pool)
     cm_params p = {profile, 2, FRAME_BYTES, cm_pool_executor(pool)};
     for (unsigned r = 0; r < b->repeat; r++) {
         int rc = 0;
-        double t0 = cm_cli_seconds();
+        double t0 = cm_app_seconds();
         switch (op) {
         case OP_AES: rc = aes_gcm_once(b->cipher, b->plain, b->len, b->key); break;
         case OP_KEYSTREAM: {
@@ -67,7 +66,7 @@ static double measure(bench_run *b, bench_op op, int profile, cm_pool *pool)
             rc = cm_open(b->back, b->cipher, b->len, b->segment_tags, b->tag, &p, b->key, b->nonce, NULL, 0);
             break;
         }
-        double dt = cm_cli_seconds() - t0;
+        double dt = cm_app_seconds() - t0;
         if (rc == 0 && op == OP_DECRYPT && memcmp(b->back, b->plain, b->len) != 0)
             rc = -1; /* checked outside the clock */
         if (rc != 0)
@@ -91,94 +90,19 @@ static void report(int json, const char *profile, const char *op, unsigned threa
     fflush(stdout);
 }
 
-static void bench_help(FILE *f)
-{
-    fprintf(f, "usage: chaosmask bench [--json] [--bytes N] [--repeat R]\n\n"
-               "Encrypts and decrypts N bytes (default 64M) of 16-bit words in 512x512 frames with every\n"
-               "profile, on one thread and on all cores (frames in parallel), and measures OpenSSL's\n"
-               "AES-256-GCM on the same buffer in the same run, first and last (the better of the two\n"
-               "is the yardstick); each figure is the best of R runs (default 3). MB/s are 10^6 bytes\n"
-               "per second; ratio = figure / 1-thread AES-256-GCM.\n"
-               "Every decryption is compared with the original (outside the timing).\n"
-               "--json prints one JSON object per line.\n"
-               "Exit codes: 0 done, 1 a round trip was not exact, 2 bad command line, 7 out of memory.\n");
-}
+typedef struct bench_row {
+    const char *profile, *op;
+    unsigned threads;
+    double mbs;
+} bench_row;
 
-int cmd_bench(cm_cli *cli, int argc, char **argv)
-{
-    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-                                         {"bytes", required_argument, NULL, 'b'},
-                                         {"repeat", required_argument, NULL, 'r'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int json = 0, c;
-    uint64_t bytes = (uint64_t)64 << 20, repeat = 3;
-    if (cm_cli_exact_options(cli, argc, argv, opts) != 0)
-        return CM_EXIT_USAGE;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'j': json = 1; break;
-        case 'b':
-            if (cm_cli_parse_size(optarg, &bytes) != 0 || bytes < 2 || bytes % 2 || bytes > ((uint64_t)1 << 36)) {
-                cm_cli_error(cli, "--bytes '%s' must be an even size between 2 and 64G", optarg);
-                return CM_EXIT_USAGE;
-            }
-            break;
-        case 'r':
-            if (cm_cli_parse_size(optarg, &repeat) != 0 || repeat < 1 || repeat > 100) {
-                cm_cli_error(cli, "--repeat '%s' must be 1..100", optarg);
-                return CM_EXIT_USAGE;
-            }
-            break;
-        case 'h': bench_help(stdout); return CM_EXIT_OK;
-        default: bench_help(stderr); return CM_EXIT_USAGE;
-        }
-    }
-    if (optind != argc) {
-        cm_cli_error(cli, "unexpected argument '%s'", argv[optind]);
-        return CM_EXIT_USAGE;
-    }
-    bench_run b = {.len = (size_t)bytes, .repeat = (unsigned)repeat};
-    const cm_params layout = {CM_PROFILE_LORENZ, 2, FRAME_BYTES, NULL};
-    b.plain = malloc(b.len);
-    b.cipher = malloc(b.len + 16);
-    b.back = malloc(b.len);
-    b.segment_tags = malloc(cm_frame_count(b.len, &layout) * CM_SEGTAGBYTES);
-    cm_pool *pool = NULL;
-    if (b.plain == NULL || b.cipher == NULL || b.back == NULL || b.segment_tags == NULL ||
-        cm_pool_create(&pool, 0) != 0 || cm_random(b.key, sizeof b.key) != 0 ||
-        cm_random(b.nonce, sizeof b.nonce) != 0) {
-        cm_cli_error(cli, "cannot allocate %zu bytes three times and a worker pool", b.len);
-        free(b.plain), free(b.cipher), free(b.back), free(b.segment_tags);
-        cm_pool_destroy(pool);
-        return CM_EXIT_INTERNAL;
-    }
-    /* a CT-like ramp, and every page touched before any clock starts */
-    for (size_t i = 0; i < b.len / 2; i++) {
-        uint16_t v = (uint16_t)((i % 512) * 4 + (i / 512) % 512);
-        memcpy(b.plain + 2 * i, &v, 2);
-    }
-    memset(b.cipher, 0, b.len + 16);
-    memset(b.back, 0, b.len);
+enum { MAX_ROWS = 16 };
 
-    const unsigned cores = cm_pool_cpu_count(), pool_threads = cm_pool_threads(pool);
-    int rc = CM_EXIT_OK;
-    /* The yardstick is measured first and again last, and the better figure is used: a
-     * machine whose speed drifts during the run cannot flatter the ratios. */
-    enum { MAX_ROWS = 16 };
-    struct row {
-        const char *profile, *op;
-        unsigned threads;
-        double mbs;
-    } rows[MAX_ROWS];
-    size_t nrows = 0;
-    double aes = measure(&b, OP_AES, 0, NULL);
-    if (aes <= 0) {
-        cm_cli_error(cli, "OpenSSL AES-256-GCM failed");
-        rc = CM_EXIT_INTERNAL;
-        goto done;
-    }
-    rows[nrows++] = (struct row){"lorenz", "keystream", 1, measure(&b, OP_KEYSTREAM, CM_PROFILE_LORENZ, NULL)};
+/* Every profile, encrypt and decrypt, on one thread and on the pool; -1 when one failed. */
+static int bench_profiles(bench_run *b, cm_pool *pool, bench_row *rows, size_t *nrows, const char **failed)
+{
+    const unsigned pool_threads = cm_pool_threads(pool);
+    rows[(*nrows)++] = (bench_row){"lorenz", "keystream", 1, measure(b, OP_KEYSTREAM, CM_PROFILE_LORENZ, NULL)};
     for (int profile = CM_PROFILE_LORENZ; profile <= CM_PROFILE_AES_256_GCM; profile++) {
         for (int t = 0; t < 2; t++) {
             /* the multi-thread figure is the pool's: as many threads as could be started */
@@ -186,33 +110,125 @@ int cmd_bench(cm_cli *cli, int argc, char **argv)
             if (t == 1 && pool_threads == 1)
                 break;
             cm_pool *use = t == 0 ? NULL : pool;
-            double enc = measure(&b, OP_ENCRYPT, profile, use);
-            double dec = enc > 0 ? measure(&b, OP_DECRYPT, profile, use) : -1;
+            double enc = measure(b, OP_ENCRYPT, profile, use);
+            double dec = enc > 0 ? measure(b, OP_DECRYPT, profile, use) : -1;
             if (enc <= 0 || dec <= 0) {
-                cm_cli_error(cli, "%s with %u threads failed or did not round-trip", cm_profile_name(profile), threads);
-                rc = CM_EXIT_FAIL;
-                goto done;
+                *failed = cm_profile_name(profile);
+                return -1;
             }
-            rows[nrows++] = (struct row){cm_profile_name(profile), "encrypt", threads, enc};
-            rows[nrows++] = (struct row){cm_profile_name(profile), "decrypt", threads, dec};
+            rows[(*nrows)++] = (bench_row){cm_profile_name(profile), "encrypt", threads, enc};
+            rows[(*nrows)++] = (bench_row){cm_profile_name(profile), "decrypt", threads, dec};
         }
     }
-    double aes_again = measure(&b, OP_AES, 0, NULL);
+    return 0;
+}
+
+static int bench_alloc(bench_run *b)
+{
+    const cm_params layout = {CM_PROFILE_LORENZ, 2, FRAME_BYTES, NULL};
+    b->plain = malloc(b->len);
+    b->cipher = malloc(b->len + 16);
+    b->back = malloc(b->len);
+    b->segment_tags = malloc(cm_frame_count(b->len, &layout) * CM_SEGTAGBYTES);
+    if (b->plain == NULL || b->cipher == NULL || b->back == NULL || b->segment_tags == NULL ||
+        cm_random(b->key, sizeof b->key) != 0 || cm_random(b->nonce, sizeof b->nonce) != 0)
+        return -1;
+    /* a CT-like ramp, and every page touched before any clock starts */
+    for (size_t i = 0; i < b->len / 2; i++) {
+        uint16_t v = (uint16_t)((i % 512) * 4 + (i / 512) % 512);
+        memcpy(b->plain + 2 * i, &v, 2);
+    }
+    memset(b->cipher, 0, b->len + 16);
+    memset(b->back, 0, b->len);
+    return 0;
+}
+
+static void bench_free(bench_run *b)
+{
+    free(b->plain);
+    free(b->cipher);
+    free(b->back);
+    free(b->segment_tags);
+    cm_memzero(b->key, sizeof b->key);
+}
+
+/* The yardstick is measured first and again last, and the better figure is used: a machine
+ * whose speed drifts during the run cannot flatter the ratios. */
+static int bench(cm_app *app, bench_run *b, cm_pool *pool, int json)
+{
+    bench_row rows[MAX_ROWS];
+    size_t nrows = 0;
+    const char *failed = NULL;
+    double aes = measure(b, OP_AES, 0, NULL);
+    if (aes <= 0) {
+        cm_app_say(app, "OpenSSL AES-256-GCM failed");
+        return CM_OUT_INTERNAL;
+    }
+    if (bench_profiles(b, pool, rows, &nrows, &failed) != 0) {
+        cm_app_say(app, "%s failed or did not round-trip", failed);
+        return CM_OUT_CHECK;
+    }
+    double aes_again = measure(b, OP_AES, 0, NULL);
     if (aes_again > aes)
         aes = aes_again;
     if (!json)
         printf("%zu bytes of 16-bit words in 512x512 frames, best of %u runs, %u cores\n"
                "%-20s %-9s %7s %10s %10s\n",
-               b.len, b.repeat, cores, "profile", "op", "threads", "MB/s", "ratio");
-    report(json, "aes-256-gcm(openssl)", "encrypt", 1, b.len, aes, aes);
+               b->len, b->repeat, cm_pool_cpu_count(), "profile", "op", "threads", "MB/s", "ratio");
+    report(json, "aes-256-gcm(openssl)", "encrypt", 1, b->len, aes, aes);
     for (size_t i = 0; i < nrows; i++)
-        report(json, rows[i].profile, rows[i].op, rows[i].threads, b.len, rows[i].mbs, aes);
-done:
-    cm_pool_destroy(pool);
-    free(b.plain);
-    free(b.cipher);
-    free(b.back);
-    free(b.segment_tags);
-    cm_memzero(b.key, sizeof b.key);
+        report(json, rows[i].profile, rows[i].op, rows[i].threads, b->len, rows[i].mbs, aes);
+    return CM_OUT_OK;
+}
+
+enum { OPT_JSON = 'j', OPT_BYTES = 'b', OPT_REPEAT = 'r' };
+
+static int run_bench(cm_app *app, cm_cmdline *cl)
+{
+    uint64_t bytes = (uint64_t)64 << 20, repeat = 3;
+    int rc = cm_cl_no_args(app, cl);
+    if (rc == 0 && cm_cl_value(cl, OPT_BYTES) != NULL)
+        rc = cm_cl_size(app, "--bytes", cm_cl_value(cl, OPT_BYTES), 2, (uint64_t)1 << 36, &bytes);
+    if (rc == 0 && bytes % 2 != 0) {
+        cm_app_say(app, "--bytes must be even (16-bit words)");
+        rc = CM_OUT_USAGE;
+    }
+    if (rc == 0 && cm_cl_value(cl, OPT_REPEAT) != NULL)
+        rc = cm_cl_size(app, "--repeat", cm_cl_value(cl, OPT_REPEAT), 1, 100, &repeat);
+    if (rc != 0)
+        return rc;
+    bench_run b = {.len = (size_t)bytes, .repeat = (unsigned)repeat};
+    cm_pool *pool = NULL;
+    cm_error err = {0, ""};
+    app->cfg.threads = 0; /* the multi-thread figure is for every core */
+    if (bench_alloc(&b) != 0 || cm_app_pool(app, &pool, &err) != 0) {
+        cm_app_say(app, "cannot allocate %zu bytes three times and a worker pool", b.len);
+        bench_free(&b);
+        return CM_OUT_INTERNAL;
+    }
+    rc = bench(app, &b, pool, cm_cl_flag(cl, OPT_JSON));
+    bench_free(&b);
     return rc;
 }
+
+static const cm_optdef BENCH_OPTIONS[] = {
+    {"json", OPT_JSON, NULL, "one JSON object per line"},
+    {"bytes", OPT_BYTES, "N", "bytes per run (default 64M; K, M, G suffixes)"},
+    {"repeat", OPT_REPEAT, "R", "runs per figure, the best counts (default 3)"},
+    CM_OPT_END,
+};
+
+const cm_command cm_cmd_bench = {
+    "bench",
+    "measure engine throughput against OpenSSL AES-256-GCM",
+    "[--json] [--bytes N] [--repeat R]",
+    "Encrypts and decrypts N bytes of 16-bit words in 512x512 frames with every profile, on one\n"
+    "thread and on all cores (frames in parallel on the worker pool), and measures OpenSSL's\n"
+    "AES-256-GCM on the same buffer in the same run, first and last (the better of the two is\n"
+    "the yardstick); each figure is the best of R runs. MB/s are 10^6 bytes per second; ratio =\n"
+    "figure / 1-thread AES-256-GCM. Every decryption is compared with the original (outside the\n"
+    "timing).",
+    BENCH_OPTIONS,
+    CM_X(CM_OUT_CHECK) | CM_X(CM_OUT_INTERNAL),
+    run_bench,
+};

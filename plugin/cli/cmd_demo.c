@@ -1,7 +1,6 @@
-/* chaosmask demo - the main job before the service exists: make a key ring if there is none,
- * encrypt a generated 16-bit CT-like series with the configured profile, decrypt it, prove the
- * round trip is bit-exact, and print the throughput. */
-#include <getopt.h>
+/* chaosmask demo - the engine on its own: make a key ring if there is none, encrypt a
+ * generated 16-bit CT-like series with the configured profile, decrypt it, prove the round
+ * trip is bit-exact, and print the throughput. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,111 +42,116 @@ static void sha256_hex(const uint8_t *p, size_t n, char out[65])
         snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
-static void demo_help(FILE *f)
+/* The ring's active key; a ring is created (with one active key) when there is none. */
+static int demo_key(cm_app *app, uint8_t key[CM_KEYBYTES], char id[CM_KEYID_MAX])
 {
-    fprintf(f, "usage: chaosmask demo [--frames N] [--keyring DIR] [--config FILE]\n\n"
-               "Creates a key ring with one key if DIR has no key yet, encrypts a generated 512x512\n"
-               "16-bit CT-like series of N frames (default 64) with the configured profile and thread\n"
-               "count, decrypts it, checks the result is bit-exact (byte comparison and SHA-256) and\n"
-               "prints the throughput.\n"
-               "Exit codes: 0 bit-exact, 1 round trip not exact, 2 bad command line, 3 key ring\n"
-               "error, 7 internal error.\n");
-}
-
-int cmd_demo(cm_cli *cli, int argc, char **argv)
-{
-    static const struct option opts[] = {{"frames", required_argument, NULL, 'f'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    uint64_t frames = 64;
-    int c;
-    if (cm_cli_exact_options(cli, argc, argv, opts) != 0)
-        return CM_EXIT_USAGE;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'f':
-            if (cm_cli_parse_size(optarg, &frames) != 0 || frames < 1 || frames > 4096) {
-                cm_cli_error(cli, "--frames '%s' must be 1..4096", optarg);
-                return CM_EXIT_USAGE;
-            }
-            break;
-        case 'h': demo_help(stdout); return CM_EXIT_OK;
-        default: demo_help(stderr); return CM_EXIT_USAGE;
-        }
-    }
-    if (optind != argc) {
-        cm_cli_error(cli, "unexpected argument '%s'", argv[optind]);
-        return CM_EXIT_USAGE;
-    }
-    cm_config cfg;
-    int rc = cm_cli_load_config(cli, &cfg);
-    if (rc != 0)
-        return rc;
-    const char *dir = cm_cli_keyring_dir(cli, &cfg);
+    const char *dir = cm_app_keyring_dir(app);
     cm_keyring kr;
-    cm_error err = {{0}};
+    cm_error err = {0, ""};
     struct stat st;
     if (stat(dir, &st) != 0 || (cm_keyring_open(&kr, dir, &err) == 0 && kr.active_id[0] == '\0')) {
-        char id[CM_KEYID_MAX];
-        if (cm_keyring_generate(dir, NULL, 1, id, NULL, &err) != 0) {
-            cm_cli_error(cli, "%s", err.msg);
-            return CM_EXIT_CONFIG;
+        if (cm_keys_generate(dir, NULL, 1, id, NULL, &err) != 0) {
+            cm_app_report(app, NULL, &err);
+            return cm_outcome_of(err.code);
         }
         printf("key ring %s: created key %s (active)\n", dir, id);
     }
-    uint8_t key[CM_KEYBYTES], nonce[CM_NONCEBYTES], tag[CM_TAGBYTES];
-    char key_id[CM_KEYID_MAX];
-    if ((rc = cm_cli_open_keyring(cli, &cfg, &kr)) != 0 || (rc = cm_cli_load_key(cli, &kr, NULL, key, key_id)) != 0)
-        return rc;
-    const unsigned side = 512;
-    const size_t frame_bytes = (size_t)side * side * 2, len = frame_bytes * frames;
-    cm_pool *pool = NULL;
-    uint8_t *plain = malloc(len), *buf = malloc(len);
-    uint8_t *segment_tags = malloc((size_t)frames * CM_SEGTAGBYTES);
-    if (plain == NULL || buf == NULL || segment_tags == NULL || cm_pool_create(&pool, cm_cli_threads(&cfg)) != 0 ||
-        cm_random(nonce, sizeof nonce) != 0) {
-        free(plain), free(buf), free(segment_tags);
-        cm_pool_destroy(pool);
-        cm_memzero(key, sizeof key);
-        cm_cli_error(cli, "cannot allocate %zu bytes twice and a worker pool", len);
-        return CM_EXIT_INTERNAL;
+    cm_keys *keys;
+    if (cm_app_keys(app, &keys, &err) != 0 || cm_keys_get(keys, NULL, key, id, &err) != 0) {
+        cm_app_report(app, NULL, &err);
+        return cm_outcome_of(err.code);
     }
-    ct_phantom(plain, side, (unsigned)frames);
-    memcpy(buf, plain, len);
-    const unsigned threads = cm_pool_threads(pool);
-    cm_params p = {cfg.profile, 2, frame_bytes, cm_pool_executor(pool)};
-    static const uint8_t uid[] = "2.25.1234567890.demo";
-    printf("image: %ux%u 16-bit CT-like phantom, %u frames, %zu bytes\n", side, side, (unsigned)frames, len);
-    printf("profile %s, key %s, %u threads\n", cm_profile_name(cfg.profile), key_id, threads);
+    return 0;
+}
 
-    double t0 = cm_cli_seconds();
-    int e = cm_seal(buf, segment_tags, tag, buf, len, &p, key, nonce, uid, sizeof uid - 1);
-    double t_enc = cm_cli_seconds() - t0;
+typedef struct demo_buffers {
+    uint8_t *plain, *buf, *segment_tags;
+    size_t len, frame_bytes;
+} demo_buffers;
+
+/* Seal, open, compare; prints what it measured.  An exit code. */
+static int round_trip(cm_app *app, const demo_buffers *d, const cm_params *p, const uint8_t key[CM_KEYBYTES])
+{
+    uint8_t nonce[CM_NONCEBYTES], tag[CM_TAGBYTES];
+    static const uint8_t uid[] = "2.25.1234567890.demo";
+    if (cm_random(nonce, sizeof nonce) != 0)
+        return CM_OUT_INTERNAL;
+    double t0 = cm_app_seconds();
+    int e = cm_seal(d->buf, d->segment_tags, tag, d->buf, d->len, p, key, nonce, uid, sizeof uid - 1);
+    double t_enc = cm_app_seconds() - t0;
     size_t same = 0;
-    for (size_t i = 0; e == CM_OK && i < len; i++)
-        same += buf[i] == plain[i];
-    t0 = cm_cli_seconds();
+    for (size_t i = 0; e == CM_OK && i < d->len; i++)
+        same += d->buf[i] == d->plain[i];
+    t0 = cm_app_seconds();
     if (e == CM_OK)
-        e = cm_open(buf, buf, len, segment_tags, tag, &p, key, nonce, uid, sizeof uid - 1);
-    double t_dec = cm_cli_seconds() - t0;
-    cm_memzero(key, sizeof key);
-    cm_pool_destroy(pool);
-    free(segment_tags);
+        e = cm_open(d->buf, d->buf, d->len, d->segment_tags, tag, p, key, nonce, uid, sizeof uid - 1);
+    double t_dec = cm_app_seconds() - t0;
     if (e != CM_OK) {
-        cm_cli_error(cli, "%s", cm_strerror(e));
-        free(plain), free(buf);
-        return e == CM_EAUTH ? CM_EXIT_AUTH : CM_EXIT_INTERNAL;
+        cm_app_say(app, "%s", cm_strerror(e));
+        return cm_outcome_of(e);
     }
     char h1[65], h2[65];
-    sha256_hex(plain, len, h1);
-    sha256_hex(buf, len, h2);
-    int exact = memcmp(plain, buf, len) == 0;
-    printf("encrypted: %.2f %% of bytes changed\n", 100.0 * (double)(len - same) / (double)len);
+    sha256_hex(d->plain, d->len, h1);
+    sha256_hex(d->buf, d->len, h2);
+    int exact = memcmp(d->plain, d->buf, d->len) == 0;
+    printf("encrypted: %.2f %% of bytes changed\n", 100.0 * (double)(d->len - same) / (double)d->len);
     printf("sha256 original:  %s\nsha256 recovered: %s\n", h1, h2);
     printf("round trip: %s\n", exact ? "bit-exact" : "MISMATCH");
     printf("throughput: encrypt %.0f MB/s, decrypt (verify + unmask) %.0f MB/s\n",
-           (double)len / t_enc / 1e6, (double)len / t_dec / 1e6);
-    free(plain);
-    free(buf);
-    return exact ? CM_EXIT_OK : CM_EXIT_FAIL;
+           (double)d->len / t_enc / 1e6, (double)d->len / t_dec / 1e6);
+    return exact ? CM_OUT_OK : CM_OUT_CHECK;
 }
+
+enum { OPT_FRAMES = 'f' };
+
+static int run_demo(cm_app *app, cm_cmdline *cl)
+{
+    uint64_t frames = 64;
+    int rc = cm_cl_no_args(app, cl);
+    if (rc == 0 && cm_cl_value(cl, OPT_FRAMES) != NULL)
+        rc = cm_cl_size(app, "--frames", cm_cl_value(cl, OPT_FRAMES), 1, 4096, &frames);
+    uint8_t key[CM_KEYBYTES];
+    char key_id[CM_KEYID_MAX];
+    if (rc != 0 || (rc = demo_key(app, key, key_id)) != 0)
+        return rc;
+    const unsigned side = 512;
+    demo_buffers d = {NULL, NULL, NULL, (size_t)side * side * 2 * frames, (size_t)side * side * 2};
+    d.plain = malloc(d.len);
+    d.buf = malloc(d.len);
+    d.segment_tags = malloc((size_t)frames * CM_SEGTAGBYTES);
+    cm_pool *pool = NULL;
+    cm_error err = {0, ""};
+    if (d.plain == NULL || d.buf == NULL || d.segment_tags == NULL || cm_app_pool(app, &pool, &err) != 0) {
+        cm_app_say(app, "cannot allocate %zu bytes twice and a worker pool", d.len);
+        rc = CM_OUT_INTERNAL;
+    } else {
+        ct_phantom(d.plain, side, (unsigned)frames);
+        memcpy(d.buf, d.plain, d.len);
+        cm_params p = {app->cfg.profile, 2, d.frame_bytes, cm_pool_executor(pool)};
+        printf("image: %ux%u 16-bit CT-like phantom, %u frames, %zu bytes\n", side, side, (unsigned)frames, d.len);
+        printf("profile %s, key %s, %u threads\n", cm_profile_name(p.profile), key_id, cm_pool_threads(pool));
+        rc = round_trip(app, &d, &p, key);
+    }
+    cm_memzero(key, sizeof key);
+    free(d.plain);
+    free(d.buf);
+    free(d.segment_tags);
+    return rc;
+}
+
+static const cm_optdef DEMO_OPTIONS[] = {
+    {"frames", OPT_FRAMES, "N", "frames of 512x512 16-bit (default 64, at most 4096)"},
+    CM_OPT_END,
+};
+
+const cm_command cm_cmd_demo = {
+    "demo",
+    "encrypt and decrypt a generated 16-bit image series, check it, print throughput",
+    "[--frames N]",
+    "Creates a key ring with one key if the ring has no key yet, encrypts a generated 512x512\n"
+    "16-bit CT-like series of N frames with the configured profile and thread count, decrypts it,\n"
+    "checks the result is bit-exact (byte comparison and SHA-256) and prints the throughput.",
+    DEMO_OPTIONS,
+    CM_X(CM_OUT_CHECK) | CM_X(CM_OUT_CONFIG) | CM_X(CM_OUT_AUTH) | CM_X(CM_OUT_INTERNAL),
+    run_demo,
+};

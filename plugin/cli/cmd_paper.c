@@ -35,64 +35,65 @@ static const char *find_images_dir(const char *given)
     return CHAOSMASK_PAPER_SOURCE_DIR;
 }
 
-static void paper_usage(FILE *f)
-{
-    fputs("usage: chaosmask paper --out DIR [--images DIR]\n"
-          "  Runs the seed paper's experiment on six 300x300 images (three colour phantoms, a\n"
-          "  Shepp-Logan CT slice, and two pydicom sample images converted by\n"
-          "  testdata/paper/make_images.sh) through the analog channel and every digital profile.\n"
-          "  Prints our metrics beside the paper's Table 1 with pass (P) / fail (F) per metric, and\n"
-          "  writes DIR/metrics.json, DIR/metrics.csv, DIR/report.html and DIR/IMAGE/MODE/*.png.\n"
-          "  --images DIR  where the converted PNGs are (default: $CHAOSMASK_PAPER_IMAGES, else\n"
-          "                " CHAOSMASK_PAPER_INSTALLED_DIR ", else the source tree's\n"
-          "                testdata/paper)\n", f);
-}
-
 static void log_run(void *ctx, const cm_analysis *a)
 {
-    cm_cli_log(ctx, CM_LOG_INFO, "%s / %s: %.2f s", a->name, a->mode_name, a->seconds);
+    cm_app_log(ctx, CM_LOG_INFO, "%s / %s: %.2f s", a->name, a->mode_name, a->seconds);
 }
 
 /* Exit status: FAIL only when a digital profile did not give the image back exactly (a
  * defect).  Statistical misses are printed: each Wu test rejects even an ideal cipher with
  * probability alpha, and aes-256-gcm (CTR keystream) has no diffusion by construction. */
-static int run_paper(cm_cli *cli, const char *out, const char *images)
+static int paper(cm_app *app, const char *out, const char *images)
 {
     static cm_paper_result result; /* 24 analyses: too large for the stack */
     char err[8192];
     printf("ChaosMask %s - the paper's experiment (images from %s)\n", CM_VERSION_STRING, images);
-    int rc = cm_paper_run(&result, out, images, stdout, log_run, cli, err, sizeof err);
+    int rc = cm_paper_run(&result, out, images, stdout, log_run, app, err, sizeof err);
     if (rc == 0)
         cm_paper_print_summary(stdout, &result, out);
     cm_paper_free(&result);
     if (rc != 0) {
-        cm_cli_error(cli, "%s", err);
+        cm_app_say(app, "%s", err);
         return cm_research_exit_code(rc);
     }
-    return result.all_exact ? CM_EXIT_OK : CM_EXIT_FAIL;
+    return result.all_exact ? CM_OUT_OK : CM_OUT_CHECK;
 }
 
-int cmd_paper(cm_cli *cli, int argc, char **argv)
+enum { OPT_OUT = 'o', OPT_IMAGES = 'i' };
+
+static int run_paper(cm_app *app, cm_cmdline *cl)
 {
-    const char *out = NULL, *images_arg = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
-            out = argv[++i];
-        else if (strcmp(argv[i], "--images") == 0 && i + 1 < argc)
-            images_arg = argv[++i];
-        else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            paper_usage(stdout);
-            return CM_EXIT_OK;
-        } else {
-            cm_cli_error(cli, "unexpected argument '%s'", argv[i]);
-            paper_usage(stderr);
-            return CM_EXIT_USAGE;
-        }
-    }
+    const char *out = cm_cl_value(cl, OPT_OUT);
+    int rc = cm_cl_no_args(app, cl);
+    if (rc != 0)
+        return rc;
     if (out == NULL) {
-        cm_cli_error(cli, "--out DIR is required");
-        paper_usage(stderr);
-        return CM_EXIT_USAGE;
+        cm_app_say(app, "--out DIR is required (see chaosmask help paper)");
+        return CM_OUT_USAGE;
     }
-    return run_paper(cli, out, find_images_dir(images_arg));
+    return paper(app, out, find_images_dir(cm_cl_value(cl, OPT_IMAGES)));
 }
+
+static const cm_optdef PAPER_OPTIONS[] = {
+    {"out", OPT_OUT, "DIR", "where metrics.json, metrics.csv, report.html and the images go (required)"},
+    {"images", OPT_IMAGES, "DIR",
+     "the converted PNGs (default: $CHAOSMASK_PAPER_IMAGES, else " CHAOSMASK_PAPER_INSTALLED_DIR
+     ", else the source tree's testdata/paper)"},
+    CM_OPT_END,
+};
+
+const cm_command cm_cmd_paper = {
+    "paper",
+    "reproduce the paper's experiment on six images and compare with its Table 1",
+    "--out DIR [--images DIR]",
+    "Runs the seed paper's experiment on six 300x300 images (three colour phantoms, a\n"
+    "Shepp-Logan CT slice, and two pydicom sample images converted by\n"
+    "testdata/paper/make_images.sh) through the analog channel and every digital profile.\n"
+    "Prints our metrics beside the paper's Table 1 with pass (P) / fail (F) per metric, and\n"
+    "writes DIR/metrics.json, DIR/metrics.csv, DIR/report.html and DIR/IMAGE/MODE/*.png. Exit 1\n"
+    "only when a digital profile did not give an image back exactly; statistical misses are\n"
+    "printed (every Wu test rejects an ideal cipher with probability alpha).",
+    PAPER_OPTIONS,
+    CM_X(CM_OUT_CHECK) | CM_X(CM_OUT_INPUT) | CM_X(CM_OUT_IO) | CM_X(CM_OUT_INTERNAL),
+    run_paper,
+};

@@ -1,28 +1,34 @@
 /* chaosmask selftest - checks the installed engine against its recorded vectors. */
 #include <stdio.h>
-#include <string.h>
 
 #include "chaosmask/chaosmask.h"
 #include "cli.h"
 
-int cmd_selftest(cm_cli *cli, int argc, char **argv)
+static int run_selftest(cm_app *app, cm_cmdline *cl)
 {
-    if (argc > 1) {
-        int help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
-        fprintf(help ? stdout : stderr,
-                "usage: chaosmask selftest\n\n"
-                "Seals, opens and tampers with one recorded vector per profile and compares the\n"
-                "object tags with the values this version of the format must give. Run it after an\n"
-                "install or an upgrade. Exit codes: 0 all pass, 1 a vector failed, 2 bad command line.\n");
-        return help ? CM_EXIT_OK : CM_EXIT_USAGE;
-    }
+    int rc = cm_cl_no_args(app, cl);
+    if (rc != 0)
+        return rc;
     char report[512];
-    int rc = cm_selftest(report, sizeof report);
+    rc = cm_selftest(report, sizeof report);
     fputs(report, stdout);
     if (rc != CM_OK) {
-        cm_cli_error(cli, "the engine does not reproduce its recorded vectors: do not use this build");
-        return CM_EXIT_FAIL;
+        cm_app_say(app, "the engine does not reproduce its recorded vectors: do not use this build");
+        return CM_OUT_CHECK;
     }
     printf("selftest: all profiles ok (object format %u)\n", CM_FORMAT_VERSION);
-    return CM_EXIT_OK;
+    return CM_OUT_OK;
 }
+
+const cm_command cm_cmd_selftest = {
+    "selftest",
+    "check the engine against its built-in known-answer vectors",
+    "",
+    "Seals, opens and tampers with recorded vectors (every profile of the current engine format\n"
+    "and one of format 1) and compares the tags with the values this build must give. Run it\n"
+    "after an install or an upgrade: a build that fails it (a miscompiled engine, e.g. built\n"
+    "with -ffast-math) must not be used.",
+    NULL,
+    CM_X(CM_OUT_CHECK),
+    run_selftest,
+};

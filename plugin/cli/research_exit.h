@@ -9,12 +9,12 @@
 static inline int cm_research_exit_code(int status)
 {
     switch (status) {
-    case CM_RESEARCH_OK: return CM_EXIT_OK;
-    case CM_RESEARCH_EUSAGE: return CM_EXIT_USAGE;
-    case CM_RESEARCH_EINPUT: return CM_EXIT_INPUT;
-    case CM_RESEARCH_EAUTH: return CM_EXIT_AUTH;
-    case CM_RESEARCH_EIO: return CM_EXIT_IO;
-    default: return CM_EXIT_INTERNAL;
+    case CM_RESEARCH_OK: return CM_OUT_OK;
+    case CM_RESEARCH_EUSAGE: return CM_OUT_USAGE;
+    case CM_RESEARCH_EINPUT: return CM_OUT_INPUT;
+    case CM_RESEARCH_EAUTH: return CM_OUT_AUTH;
+    case CM_RESEARCH_EIO: return CM_OUT_IO;
+    default: return CM_OUT_INTERNAL;
     }
 }
 

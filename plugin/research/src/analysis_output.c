@@ -6,7 +6,7 @@
 #include "chaosmask/research/analysis.h"
 #include "chaosmask/research/format.h"
 #include "chaosmask/research/metrics.h"
-#include "outfile.h"
+#include "chaosmask/research/outdir.h"
 
 #define JKEY(f, k) fprintf(f, ",\n  \"%s\": ", k)
 
@@ -34,20 +34,20 @@ static void json_numbers(FILE *f, const cm_analysis *a)
     };
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
         JKEY(f, nums[i].k);
-        cm_json_num(f, *(const double *)(const void *)((const char *)a + nums[i].off));
+        cm_research_json_num(f, *(const double *)(const void *)((const char *)a + nums[i].off));
     }
     JKEY(f, "chi2_pass"), fputs(cm_analysis_chi2_pass(a) ? "true" : "false", f);
-    JKEY(f, "uaci_interval"), fputc('[', f), cm_json_num(f, a->uaci_low), fputs(", ", f);
-    cm_json_num(f, a->uaci_high), fputc(']', f);
-    JKEY(f, "local_entropy_interval"), fputc('[', f), cm_json_num(f, a->local_entropy_low);
-    fputs(", ", f), cm_json_num(f, a->local_entropy_high), fputc(']', f);
-    JKEY(f, "alpha"), cm_json_num(f, CM_METRICS_ALPHA);
+    JKEY(f, "uaci_interval"), fputc('[', f), cm_research_json_num(f, a->uaci_low), fputs(", ", f);
+    cm_research_json_num(f, a->uaci_high), fputc(']', f);
+    JKEY(f, "local_entropy_interval"), fputc('[', f), cm_research_json_num(f, a->local_entropy_low);
+    fputs(", ", f), cm_research_json_num(f, a->local_entropy_high), fputc(']', f);
+    JKEY(f, "alpha"), cm_research_json_num(f, CM_METRICS_ALPHA);
     const double *adj[2] = {a->adj_plain, a->adj_cipher};
     static const char *const adjk[2] = {"adjacent_corr_plain", "adjacent_corr_cipher"};
     for (int k = 0; k < 2; k++) {
-        JKEY(f, adjk[k]), fputs("{\"h\": ", f), cm_json_num(f, adj[k][0]);
-        fputs(", \"v\": ", f), cm_json_num(f, adj[k][1]), fputs(", \"d\": ", f);
-        cm_json_num(f, adj[k][2]), fputc('}', f);
+        JKEY(f, adjk[k]), fputs("{\"h\": ", f), cm_research_json_num(f, adj[k][0]);
+        fputs(", \"v\": ", f), cm_research_json_num(f, adj[k][1]), fputs(", \"d\": ", f);
+        cm_research_json_num(f, adj[k][2]), fputc('}', f);
     }
 }
 
@@ -59,7 +59,7 @@ static void json_trials(FILE *f, const cm_analysis *a)
         const cm_npcr_trial *t = &a->trials[i];
         fprintf(f, "%s\n    {\"position\": \"%s\", \"index\": %zu, \"npcr\": ", i ? "," : "",
                 t->where, t->index);
-        cm_json_num(f, t->npcr), fputs(", \"uaci\": ", f), cm_json_num(f, t->uaci);
+        cm_research_json_num(f, t->npcr), fputs(", \"uaci\": ", f), cm_research_json_num(f, t->uaci);
         fprintf(f, ", \"npcr_pass\": %s, \"uaci_pass\": %s}", t->npcr_pass ? "true" : "false",
                 t->uaci_pass ? "true" : "false");
         all_n &= t->npcr_pass;
@@ -73,34 +73,34 @@ static void json_trials(FILE *f, const cm_analysis *a)
 static void json_verdict(FILE *f, const cm_analysis *a)
 {
     if (a->mode == CM_ANALYSIS_MODE_ANALOG) {
-        JKEY(f, "analog"), fputs("{\"eta\": ", f), cm_json_num(f, a->analog_eta);
+        JKEY(f, "analog"), fputs("{\"eta\": ", f), cm_research_json_num(f, a->analog_eta);
         fprintf(f, ", \"sync_seconds\": %g", CM_ANALYSIS_SYNC_SECONDS);
         for (int sl = 0; sl < 2; sl++) {
             fprintf(f, ", \"slave%d\": {\"sync_error\": ", sl + 1);
-            cm_json_num(f, a->analog_sync_error[sl]), fputs(", \"max_abs_error\": ", f);
-            cm_json_num(f, a->analog_max_abs_error[sl]), fputs(", \"psnr\": ", f);
-            cm_json_num(f, a->analog_psnr_slave[sl]), fputc('}', f);
+            cm_research_json_num(f, a->analog_sync_error[sl]), fputs(", \"max_abs_error\": ", f);
+            cm_research_json_num(f, a->analog_max_abs_error[sl]), fputs(", \"psnr\": ", f);
+            cm_research_json_num(f, a->analog_psnr_slave[sl]), fputc('}', f);
         }
         fputc('}', f);
     } else {
         char why[512];
         JKEY(f, "targets_pass");
         fputs(cm_analysis_targets_pass(a, why, sizeof why) ? "true" : "false", f);
-        JKEY(f, "targets_detail"), cm_json_string(f, why);
+        JKEY(f, "targets_detail"), cm_research_json_string(f, why);
     }
 }
 
 void cm_analysis_json(FILE *f, const cm_analysis *a)
 {
     fputs("{\n  \"image\": ", f);
-    cm_json_string(f, a->name);
-    JKEY(f, "mode"), cm_json_string(f, a->mode_name);
+    cm_research_json_string(f, a->name);
+    JKEY(f, "mode"), cm_research_json_string(f, a->mode_name);
     fprintf(f, ",\n  \"width\": %zu, \"height\": %zu, \"channels\": %u, \"bits\": %u", a->width,
             a->height, a->channels, a->bits);
     json_numbers(f, a);
     json_trials(f, a);
-    JKEY(f, "key_sensitivity"), fputs("{\"npcr\": ", f), cm_json_num(f, a->key_npcr);
-    fputs(", \"uaci\": ", f), cm_json_num(f, a->key_uaci), fputc('}', f);
+    JKEY(f, "key_sensitivity"), fputs("{\"npcr\": ", f), cm_research_json_num(f, a->key_npcr);
+    fputs(", \"uaci\": ", f), cm_research_json_num(f, a->key_uaci), fputc('}', f);
     JKEY(f, "lossless"), fputs(a->lossless ? "true" : "false", f);
     json_verdict(f, a);
     fputs("\n}\n", f);

@@ -2,7 +2,7 @@
  * cairo's toy text API in a sans-serif face, so no glyph is rasterised by hand. */
 #define _POSIX_C_SOURCE 200809L
 #include "chaosmask/research/figures.h"
-#include "outfile.h"
+#include "chaosmask/research/outdir.h"
 
 #include <cairo.h>
 #include <math.h>

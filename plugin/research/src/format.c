@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "chaosmask/app_json.h"
+
 const char *cm_fmt_num(char *buf, size_t n, double v, int decimals)
 {
     if (isnan(v))
@@ -14,7 +16,7 @@ const char *cm_fmt_num(char *buf, size_t n, double v, int decimals)
     return buf;
 }
 
-void cm_json_num(FILE *f, double v)
+void cm_research_json_num(FILE *f, double v)
 {
     if (isnan(v))
         fputs("null", f);
@@ -24,19 +26,13 @@ void cm_json_num(FILE *f, double v)
         fprintf(f, "%.10g", v);
 }
 
-void cm_json_string(FILE *f, const char *s)
+void cm_research_json_string(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
+    cm_json j;
+    cm_json_init(&j);
+    cm_json_quote(&j, s);
+    fputs(j.failed ? "null" : cm_json_text(&j), f);
+    cm_json_free(&j);
 }
 
 void cm_csv_string(FILE *f, const char *s)

@@ -3,7 +3,7 @@
  * and the message of the failing call is kept for the caller. */
 #define _POSIX_C_SOURCE 200809L
 #include "chaosmask/research/image.h"
-#include "outfile.h"
+#include "chaosmask/research/outdir.h"
 
 #include <png.h>
 #include <errno.h>

@@ -35,3 +35,36 @@ int cm_mkdir_p(const char *dir, char *err, size_t errlen)
     }
     return 0;
 }
+
+int cm_outfile_open(cm_outfile *o, const char *path, char *err, size_t errlen)
+{
+    cm_error e = {0, ""};
+    o->f = NULL;
+    if (cm_atomic_open(&o->file, path, NULL, &e) != 0) {
+        snprintf(err, errlen, "%s", e.msg);
+        return -1;
+    }
+    if ((o->f = cm_atomic_stream(&o->file)) == NULL) {
+        cm_atomic_abort(&o->file);
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int cm_outfile_commit(cm_outfile *o, char *err, size_t errlen)
+{
+    cm_error e = {0, ""};
+    o->f = NULL;
+    if (cm_atomic_commit(&o->file, &e) != 0) {
+        snprintf(err, errlen, "%s", e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+void cm_outfile_abort(cm_outfile *o)
+{
+    o->f = NULL;
+    cm_atomic_abort(&o->file);
+}

@@ -11,7 +11,7 @@
 #include "chaosmask/research/metrics.h"
 #include "chaosmask/research/report.h"
 #include "chaosmask/research/table1.h"
-#include "outfile.h"
+#include "chaosmask/research/outdir.h"
 
 static void html_escape(FILE *f, const char *s)
 {

@@ -15,11 +15,10 @@ const char *cm_fmt_num(char *buf, size_t n, double v, int decimals);
 
 /* A JSON number: NaN as null, infinities as the strings "inf" / "-inf" (JSON has no
  * infinity), else %.10g. */
-void cm_json_num(FILE *f, double v);
-/* A JSON string: '"' and '\' are backslash-escaped and bytes below 0x20 written as \u00XX;
- * every other byte is copied as is, so the output is valid JSON only when s is valid UTF-8
- * (image names come from file names, which need not be). */
-void cm_json_string(FILE *f, const char *s);
+void cm_research_json_num(FILE *f, double v);
+/* A JSON string, escaped by the programs' one JSON writer (app_json.h): control characters
+ * escaped, bytes that are not UTF-8 (a file name need not be) as U+FFFD. */
+void cm_research_json_string(FILE *f, const char *s);
 /* A CSV field per RFC 4180: always quoted, quotes inside doubled. */
 void cm_csv_string(FILE *f, const char *s);
 
