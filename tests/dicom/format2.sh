@@ -1,0 +1,189 @@
+#!/bin/bash
+# format2.sh CHAOSMASK TESTTOOL SRCDIR WORKDIR - object format 2, as an attacker and as a PACS
+# administrator would try it:
+#   - every bound attribute changed (or added) after encryption: decrypt and verify refuse it
+#     and name it (exit 5);
+#   - patient identity changed: refused by default (exit 9), decrypted with an audit record
+#     under `patient_identity = allow`, accepted again after `chaosmask rebind`;
+#   - native transcoding (dcmconv +te/+tb/+td/+ti, also through a tool that turns the block
+#     into UN) and lossless compression (dcmcrle, dcmcjpls) after encryption: decrypt gives the
+#     original pixels; lossy compression: its own message and exit 10;
+#   - fail closed: the marks viewers show, the originals restored exactly; a stripped block is
+#     refused by encrypt (exit 4) and named by decrypt; pixels that are a mask refused unless
+#     --force; inspect names a damaged block field;
+#   - 100,000 frames of 1x2 pixels round-trip exactly in a few segments;
+#   - objects written by release 0.1.0 (format 1, testdata/format1) still decrypt exactly.
+set -u
+CM=$1 TOOL=$2 SRC=$3 WORK=$4
+P=/usr/lib/python3/dist-packages/pydicom/data/test_files
+F1=$SRC/../../testdata/format1
+rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK" || exit 1
+fails=0
+ok() { echo "ok: $*"; }
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+cm() { "$CM" --keyring "$WORK/kr" "$@"; }
+cm keygen --id site -q || exit 1
+pixels() { "$TOOL" pixelhash "$1"; }
+
+# run WANT PATTERN COMMAND...: exit code and message checked
+run() {
+  local want=$1 pattern=$2; shift 2
+  local msg rc; msg=$("$@" 2>&1 >/dev/null); rc=$?
+  if [ $rc -ne "$want" ]; then fail "$*: exit $rc, expected $want ($msg)"; return 1; fi
+  if ! grep -qE -- "$pattern" <<<"$msg"; then fail "$*: message '$msg' lacks /$pattern/"; return 1; fi
+  ok "$* -> $rc: ${msg:0:160}"
+}
+
+cm encrypt -q "$P/CT_small.dcm" ct.enc.dcm || { fail "encrypt CT_small"; exit 1; }
+
+echo "== bound attributes: each change is refused and named"
+while IFS='|' read -r how tag value name; do
+  cp ct.enc.dcm m.dcm
+  dcmodify -q -nb "$how" "$tag=$value" m.dcm 2>/dev/null || { fail "dcmodify $how $tag"; continue; }
+  run 5 "$name .*changed since encryption" cm decrypt m.dcm out.dcm
+  run 5 "$name" cm verify m.dcm
+  [ -e out.dcm ] && fail "output written for $tag"
+done <<'EOF'
+-m|(0008,0016)|1.2.840.10008.5.1.4.1.1.4|SOP Class UID \(0008,0016\)
+-m|(0020,000D)|1.2.3.4.5|Study Instance UID \(0020,000D\)
+-m|(0020,000E)|1.2.3.4.6|Series Instance UID \(0020,000E\)
+-m|(0020,0052)|1.2.3.4.7|Frame of Reference UID \(0020,0052\)
+-m|(0008,0060)|MR|Modality \(0008,0060\)
+-m|(0028,1052)|0|Rescale Intercept \(0028,1052\)
+-m|(0028,1053)|2|Rescale Slope \(0028,1053\)
+-i|(0028,1054)|US|Rescale Type \(0028,1054\)
+-m|(0028,0030)|1\1|Pixel Spacing \(0028,0030\)
+-i|(0018,1164)|0.2\0.2|Imager Pixel Spacing \(0018,1164\)
+-m|(0018,0050)|1|Slice Thickness \(0018,0050\)
+-m|(0020,0032)|0\0\0|Image Position \(Patient\) \(0020,0032\)
+-m|(0020,0037)|-1\0\0\0\1\0|Image Orientation \(Patient\) \(0020,0037\)
+-i|(0020,0020)|L\P|Patient Orientation \(0020,0020\)
+-i|(0020,0060)|R|Laterality \(0020,0060\)
+-i|(0020,0062)|L|Image Laterality \(0020,0062\)
+-i|(0028,0008)|1|Number of Frames \(0028,0008\)
+-i|(0028,3000)[0].(0028,3006)|1\2\3|Modality LUT Sequence \(0028,3000\)
+-i|(0040,9096)[0].(0040,9224)|0|Real World Value Mapping Sequence \(0040,9096\)
+-i|(0028,1101)|256\0\16|Red Palette Color LUT Descriptor \(0028,1101\)
+-i|(5200,9229)[0].(0028,9110)[0].(0028,0030)|1\1|Shared Functional Groups Sequence \(5200,9229\)
+-i|(5200,9230)[0].(0020,9113)[0].(0020,0032)|0\0\0|Per-frame Functional Groups Sequence \(5200,9230\)
+EOF
+
+echo "== what is not bound: windowing and descriptions may change"
+cp ct.enc.dcm w.dcm && dcmodify -q -nb -i "(0028,1050)=40" -i "(0028,1051)=400" -m "(0008,103E)=corrected" w.dcm
+run 0 "" cm decrypt w.dcm w.out.dcm && [ "$(pixels w.out.dcm)" = "$(pixels "$P/CT_small.dcm")" ] && ok "pixels exact after a windowing change"
+
+echo "== patient identity: refused by default, allowed by policy with an audit record, rebind"
+for change in "(0010,0010)=Other^Patient" "(0010,0020)=OTHER-ID" "(0010,0030)=19000101" "(0010,0040)=F" \
+              "(0008,0050)=ACC-9" "(0010,0021)=ISSUER"; do
+  cp ct.enc.dcm id.dcm && dcmodify -q -nb -i "$change" id.dcm
+  run 9 "patient identity changed since encryption: " cm decrypt id.dcm id.out.dcm
+done
+cp ct.enc.dcm id.dcm && dcmodify -q -nb -m "(0010,0020)=MERGED-42" id.dcm
+printf '[keyring]\ndir = %s/kr\n[log]\naudit = %s/allow-audit.log\n[dicom]\npatient_identity = allow\n' "$WORK" "$WORK" >allow.ini
+chmod 600 allow.ini
+run 0 "" "$CM" --config allow.ini decrypt id.dcm id.allowed.dcm
+grep -q '"detail": "patient identity changed since encryption: Patient ID (0010,0020)"' allow-audit.log &&
+  ok "the allowed decryption is audited with what changed" || fail "audit line for an allowed identity change: $(tail -1 allow-audit.log)"
+run 9 "Patient ID" cm verify id.dcm
+run 0 "" cm rebind id.dcm
+run 0 "" cm verify id.dcm
+run 0 "" cm decrypt id.dcm id.rebound.dcm
+dcmdump -q +P 0010,0020 id.rebound.dcm | grep -q MERGED-42 && [ "$(pixels id.rebound.dcm)" = "$(pixels "$P/CT_small.dcm")" ] &&
+  ok "after rebind: the corrected identity and the original pixels" || fail "rebind round trip"
+grep -q '"event": "rebind", "outcome": "ok"' audit.log && ok "rebind audited" || fail "no rebind audit line"
+
+echo "== native transcoding after encryption keeps the object decryptable"
+dcmconv +ti "$P/CT_small.dcm" ct_implicit.dcm && cm encrypt -q ct_implicit.dcm imp.enc.dcm
+for opt in +te +tb +td +ti; do
+  for src in ct.enc.dcm imp.enc.dcm; do
+    dcmconv $opt "$src" t.dcm 2>/dev/null || { fail "dcmconv $opt $src"; continue; }
+    run 0 "" cm decrypt t.dcm t.out.dcm && [ "$(pixels t.out.dcm)" = "$(pixels "$P/CT_small.dcm")" ] &&
+      ok "dcmconv $opt of $src: original pixels" || fail "dcmconv $opt of $src: pixels differ"
+    rm -f t.dcm t.out.dcm
+  done
+done
+# implicit -> explicit by a tool without our dictionary: the block's fields come back as UN
+dcmconv +te imp.enc.dcm un.dcm && dcmdump -q un.dcm | grep -q "(0099,1001) UN" &&
+  ok "the block's fields are UN after dcmconv +te" || fail "expected UN fields after dcmconv +te"
+run 0 "" cm decrypt un.dcm un.out.dcm
+export DCMDICTPATH=/usr/share/libdcmtk17/dicom.dic:$SRC/../../dicom/chaosmask.dic
+dcmdump -q ct.enc.dcm | grep -q "ChaosMaskBoundAttributes" && ok "dcmdump names the block's fields with chaosmask.dic" ||
+  fail "dcmdump with chaosmask.dic"
+unset DCMDICTPATH
+
+echo "== lossless compression after encryption is undone by decoding; lossy is its own error"
+for tool in "dcmcrle" "dcmcjpls" "dcmcjpeg"; do
+  $tool ct.enc.dcm c.dcm 2>/dev/null || { fail "$tool"; continue; }
+  msg=$(cm decrypt c.dcm c.out.dcm 2>&1); rc=$?
+  if [ $rc -eq 0 ] && [ "$(pixels c.out.dcm)" = "$(pixels "$P/CT_small.dcm")" ] && grep -q "decoded from" <<<"$msg" &&
+     [ "$(dcmdump -q -M +P 0002,0010 c.out.dcm)" = "$(dcmdump -q -M +P 0002,0010 "$P/CT_small.dcm")" ]; then
+    ok "$tool (lossless) then decrypt: original pixels, native syntax ($msg)"
+  else fail "$tool then decrypt: exit $rc ($msg)"; fi
+  rm -f c.dcm c.out.dcm
+done
+dcmcjpeg +eb ct.enc.dcm lossy.dcm 2>/dev/null
+run 10 "compressed lossily.*cannot be decrypted" cm decrypt lossy.dcm lossy.out.dcm
+# encapsulated data re-labelled or transcoded after encryption: the masked fragments are gone
+# (a decoder cannot read masked fragments, so what a PACS would do is re-label the syntax)
+dcmcrle "$P/CT_small.dcm" ct_rle.dcm && cm encrypt -q ct_rle.dcm rle.enc.dcm &&
+  /usr/bin/python3 -c 'import sys, pydicom
+ds = pydicom.dcmread(sys.argv[1]); ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.80"; ds.save_as(sys.argv[2])' \
+    rle.enc.dcm relabelled.dcm
+run 10 "transcoded to JPEG-LS Lossless since.*cannot be decrypted" cm decrypt relabelled.dcm x.dcm
+
+echo "== fail closed: the marks, their originals restored, stripped blocks, masks"
+dcmdump -q ct.enc.dcm | grep -q "(0020,4000) LT \[CHAOSMASK ENCRYPTED" && dcmdump -q ct.enc.dcm | grep -q "(0008,0008) CS \[DERIVED" &&
+  ok "Image Comments and Image Type say encrypted" || fail "marks missing"
+cm decrypt -q ct.enc.dcm ct.dec.dcm && diff <(dcmdump -q "$P/CT_small.dcm") <(dcmdump -q ct.dec.dcm) >/dev/null &&
+  ok "decrypt restores every element, marks included" || fail "decrypted dump differs"
+cp ct.enc.dcm stripped.dcm
+for e in $(dcmdump -q stripped.dcm | grep -o '^(0099,[0-9a-f]*)'); do dcmodify -q -nb -ea "$e" stripped.dcm; done
+dcmdump -q stripped.dcm | grep -q '(0099,' && fail "block not stripped"
+run 4 "says it was encrypted by ChaosMask \(Image Comments and Derivation Description\) but carries no ChaosMask private block" \
+  cm encrypt stripped.dcm s.out.dcm
+run 5 "says it is encrypted .* private block is gone" cm decrypt stripped.dcm s.out.dcm
+dcmodify -q -nb -ea "(0020,4000)" -ea "(0008,2111)" stripped.dcm
+run 4 "looks like a mask already" cm encrypt stripped.dcm s.out.dcm
+run 0 "" cm encrypt --force stripped.dcm forced.dcm
+cp ct.enc.dcm damaged.dcm && dcmodify -q -nb -ea "(0099,100e)" damaged.dcm
+cm inspect damaged.dcm >inspect.txt 2>&1; rc=$?
+[ $rc -eq 0 ] && grep -q "block damaged:.*ChaosMaskBoundDigests" inspect.txt && ok "inspect names the damaged field" ||
+  fail "inspect of a damaged block: exit $rc $(cat inspect.txt)"
+cm inspect --json damaged.dcm | /usr/bin/python3 -c 'import json,sys; j=json.load(sys.stdin); assert "ChaosMaskBoundDigests" in j["block"]["damaged"]' &&
+  ok "inspect --json names it too" || fail "inspect --json of a damaged block"
+
+echo "== 100,000 frames of 1x2 pixels: a few segments, exact"
+/usr/bin/python3 - tiny.dcm <<'PY'
+import sys
+from pydicom.dataset import FileDataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+meta = FileMetaDataset(); meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+meta.MediaStorageSOPInstanceUID = generate_uid(); meta.TransferSyntaxUID = ExplicitVRLittleEndian
+ds = FileDataset(None, {}, file_meta=meta, preamble=b"\0" * 128)
+ds.is_little_endian, ds.is_implicit_VR = True, False
+ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, 2, 1, "MONOCHROME2"
+ds.BitsAllocated = ds.BitsStored = 8; ds.HighBit = 7; ds.PixelRepresentation = 0
+ds.NumberOfFrames = 100000
+ds.PixelData = bytes((i * 7) & 0xff for i in range(200000)); ds["PixelData"].VR = "OB"
+ds.save_as(sys.argv[1], write_like_original=False)
+PY
+start=$(date +%s.%N)
+cm encrypt -q tiny.dcm tiny.enc.dcm && cm decrypt -q tiny.enc.dcm tiny.dec.dcm && cmp -s tiny.dcm tiny.dec.dcm &&
+  ok "100,000 tiny frames round trip, byte-identical ($(echo "$(date +%s.%N) - $start" | bc) s for both)" || fail "tiny frames round trip"
+segs=$(cm inspect --json tiny.enc.dcm | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["segments"])')
+[ "$segs" -le 4 ] && ok "grouped into $segs segments" || fail "tiny frames in $segs segments"
+
+echo "== format-1 objects of release 0.1.0 still decrypt exactly"
+mkdir -p ring1 && chmod 700 ring1 && cp "$F1/format1-test.key" ring1/ && chmod 600 ring1/format1-test.key
+for f in "$F1"/*.f1.dcm; do
+  b=$(basename "$f" .f1.dcm); orig=${b%%.*}
+  src=$P/$orig.dcm; [ -e "$src" ] || src=$F1/$orig.dcm
+  "$CM" --keyring ring1 decrypt -q "$f" f1.dcm || { fail "format 1 $b: decrypt"; continue; }
+  "$TOOL" copy "$src" ref.dcm 2>/dev/null
+  if cmp -s "$src" f1.dcm || cmp -s ref.dcm f1.dcm; then ok "format 1 $b: byte-identical"; else fail "format 1 $b differs"; fi
+  rm -f f1.dcm ref.dcm
+done
+
+echo "format 2: $fails failure(s)"
+[ $fails -eq 0 ]
