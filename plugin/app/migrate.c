@@ -65,7 +65,7 @@ typedef struct run {
     /* journal */
     sqlite3 *db;
     sqlite3_stmt *insert;
-    char **done;              /* sorted paths the journal holds */
+    struct journaled *done;   /* what the journal holds, sorted by path */
     size_t ndone;
     unsigned pending;         /* records not yet committed */
     double last_commit;
@@ -162,14 +162,22 @@ static int walk_root(run *r, const char *root, cm_error *err)
 
 /* ---- journal ---- */
 
-static int cmp_str(const void *a, const void *b)
+/* One file an earlier run finished: its path, outcome and reason (three strings, one
+ * allocation). */
+struct journaled {
+    char *path;
+    const char *outcome, *reason;
+};
+
+static int cmp_journaled(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return strcmp(((const struct journaled *)a)->path, ((const struct journaled *)b)->path);
 }
 
-static int journal_done(run *r, const char *path)
+static const struct journaled *journal_done(run *r, const char *path)
 {
-    return r->ndone > 0 && bsearch(&path, r->done, r->ndone, sizeof *r->done, cmp_str) != NULL;
+    struct journaled key = {(char *)path, NULL, NULL};
+    return r->ndone > 0 ? bsearch(&key, r->done, r->ndone, sizeof *r->done, cmp_journaled) : NULL;
 }
 
 static void default_journal(const cm_migrate_opts *o, char *out, size_t n)
@@ -200,27 +208,43 @@ static int sql(run *r, const char *text, cm_error *err)
     return CM_APP_EIO;
 }
 
+/* "path\0outcome\0reason\0" in one block. */
+static int add_journaled(run *r, size_t *cap, const char *path, const char *outcome, const char *reason)
+{
+    if (r->ndone == *cap) {
+        size_t ncap = *cap ? 2 * *cap : 1024;
+        struct journaled *d = realloc(r->done, ncap * sizeof *d);
+        if (d == NULL)
+            return -1;
+        r->done = d;
+        *cap = ncap;
+    }
+    size_t lp = strlen(path) + 1, lo = strlen(outcome) + 1, lr = strlen(reason) + 1;
+    char *block = malloc(lp + lo + lr);
+    if (block == NULL)
+        return -1;
+    memcpy(block, path, lp);
+    memcpy(block + lp, outcome, lo);
+    memcpy(block + lp + lo, reason, lr);
+    r->done[r->ndone++] = (struct journaled){block, block + lp, lr > 1 ? block + lp + lo : NULL};
+    return 0;
+}
+
 static int load_done(run *r, cm_error *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(r->db, "SELECT path FROM files", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(r->db, "SELECT path, outcome, ifnull(reason, '') FROM files", -1, &st, NULL) != SQLITE_OK)
         return cm_fail(err, CM_APP_EIO, "journal %s: %s", r->journal_real, sqlite3_errmsg(r->db));
     size_t cap = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (r->ndone == cap) {
-            cap = cap ? 2 * cap : 1024;
-            char **d = realloc(r->done, cap * sizeof *d);
-            if (d == NULL)
-                break;
-            r->done = d;
-        }
-        r->done[r->ndone] = strdup((const char *)sqlite3_column_text(st, 0));
-        if (r->done[r->ndone] != NULL)
-            r->ndone++;
-    }
+    int rc = 0;
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
+        if (add_journaled(r, &cap, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+                          (const char *)sqlite3_column_text(st, 2)) != 0)
+            rc = cm_fail(err, CM_APP_ENOMEM, "journal %s: out of memory", r->journal_real);
     sqlite3_finalize(st);
-    qsort(r->done, r->ndone, sizeof *r->done, cmp_str);
-    return 0;
+    if (r->ndone > 0)
+        qsort(r->done, r->ndone, sizeof *r->done, cmp_journaled);
+    return rc;
 }
 
 /* The identity recorded by an earlier run, checked against ours; ours recorded when new. */
@@ -308,7 +332,7 @@ static void journal_close(run *r)
         sqlite3_close(r->db);
     }
     for (size_t i = 0; i < r->ndone; i++)
-        free(r->done[i]);
+        free(r->done[i].path);
     free(r->done);
 }
 
@@ -360,8 +384,10 @@ static void report(run *r, const cm_migrate_file *f)
         s->skipped++;
     else
         s->processed++, s->bytes_processed += f->bytes;
+    /* a scanned object's reason is what it is (plain, damaged...), not why it was skipped */
     if (f->reason != NULL)
-        count_reason(s, f->reason, failed);
+        count_reason(s, f->reason, failed ? CM_MIGRATE_FAILURE : strcmp(f->outcome, "scanned") == 0 ? CM_MIGRATE_FOUND
+                                                                                                    : CM_MIGRATE_SKIP);
     if (f->from_journal)
         s->from_journal++;
     if (r->o->action == CM_MIGRATE_SCAN && f->key_id != NULL && f->key_id[0] != '\0' && !failed)
@@ -423,10 +449,11 @@ static const char *classify(const char *path)
     if (n < 132 || memcmp(head + 128, "DICM", 4) != 0)
         return "not-dicom";
     static const char dicomdir[] = "1.2.840.10008.1.3.10";
-    for (ssize_t i = 132; i + (ssize_t)sizeof dicomdir <= n; i++)
-        if (memcmp(head + i, dicomdir, sizeof dicomdir - 1) == 0 &&
-            (head[i + sizeof dicomdir - 1] == 0 || head[i + sizeof dicomdir - 1] == ' '))
+    for (ssize_t i = 132; i + (ssize_t)sizeof dicomdir <= n; i++) {
+        uint8_t next = head[i + sizeof dicomdir - 1]; /* the UID ends there: not 1.2.840.10008.1.3.10.x */
+        if (memcmp(head + i, dicomdir, sizeof dicomdir - 1) == 0 && next != '.' && (next < '0' || next > '9'))
             return "dicomdir";
+    }
     return NULL;
 }
 
@@ -551,6 +578,7 @@ static int process(void *ctx, size_t i)
     run *r = ctx;
     const mfile *m = &r->files[i];
     cm_migrate_file f = {.path = m->path, .bytes = m->size, .outcome = "skipped"};
+    const struct journaled *done;
     cm_op_result *res = calloc(1, sizeof *res);
     double t0 = cm_app_seconds();
     char out[CM_PATH_MAX];
@@ -559,8 +587,10 @@ static int process(void *ctx, size_t i)
         f.outcome = "failed";
         f.reason = "internal";
         f.message = "out of memory";
-    } else if (journal_done(r, m->path)) {
-        f.outcome = "done", f.from_journal = 1;
+    } else if ((done = journal_done(r, m->path)) != NULL) {
+        f.outcome = done->outcome;
+        f.reason = done->reason;
+        f.from_journal = 1;
     } else if (m->kind != KIND_FILE) {
         f.reason = m->kind == KIND_SYMLINK ? "symlink" : "unreadable";
     } else if ((f.reason = classify(m->path)) != NULL) {

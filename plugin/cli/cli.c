@@ -14,7 +14,8 @@
 #include "chaosmask/dicom.h"
 #include "cli.h"
 
-enum { OPT_CONFIG = 256, OPT_KEYRING, OPT_LOG_LEVEL, OPT_VERSION, OPT_HELP = 'h' };
+/* Keys of the global long-only options: above every command's own (cli.h: CM_OPT_GLOBAL). */
+enum { OPT_CONFIG = CM_OPT_GLOBAL, OPT_KEYRING, OPT_LOG_LEVEL, OPT_VERSION, OPT_HELP = 'h' };
 
 static const cm_optdef GLOBAL_OPTIONS[] = {
     {"config", OPT_CONFIG, "FILE",

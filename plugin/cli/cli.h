@@ -16,7 +16,9 @@
 extern "C" {
 #endif
 
-/* One option.  key: the short option letter, or a value >= 256 for a long-only option. */
+/* One option.  key: the short option letter, or for a long-only option a value from 256 up
+ * to CM_OPT_GLOBAL (the global options' keys are above it). */
+#define CM_OPT_GLOBAL 0x1000
 typedef struct cm_optdef {
     const char *name; /* long name, without "--" */
     int key;

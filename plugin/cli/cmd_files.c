@@ -3,6 +3,7 @@
  * each reported; the exit code is the worst of them. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "chaosmask/app_json.h"
 #include "chaosmask/app_ops.h"
@@ -21,6 +22,13 @@ static int report_failure(cm_app *app, const char *file, const cm_op_result *r)
 static int file_pairs(cm_app *app, const cm_cmdline *cl, int *in_place)
 {
     *in_place = cm_cl_flag(cl, OPT_IN_PLACE);
+    struct stat a, b;
+    if (!*in_place && cl->argc == 2 &&
+        (strcmp(cl->argv[0], cl->argv[1]) == 0 ||
+         (stat(cl->argv[0], &a) == 0 && stat(cl->argv[1], &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino))) {
+        cm_app_say(app, "%s: OUT is the same file as IN; use --in-place to replace it", cl->argv[1]);
+        return CM_OUT_USAGE;
+    }
     if (*in_place ? cl->argc >= 1 : cl->argc == 2)
         return 0;
     cm_app_say(app, *in_place ? "--in-place needs at least one FILE" : "expected IN and OUT, or --in-place FILE... (see chaosmask help %s)",

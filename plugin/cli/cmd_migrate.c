@@ -50,9 +50,10 @@ static void on_file(void *user, const cm_migrate_file *f)
     if (f->message != NULL)
         cm_json_str(&j, "message", f->message);
     if (f->from_journal)
-        cm_json_bool(&j, "from_journal", 1);
+        cm_json_bool(&j, "from_journal", 1); /* done by an earlier run: outcome and reason as it recorded them */
     cm_json_object_end(&j);
     printf("%s\n", cm_json_text(&j));
+    fflush(stdout); /* a line per file as it happens, for the script reading it */
     cm_json_free(&j);
 }
 
@@ -98,10 +99,11 @@ static void summary_json(const cm_migrate_opts *o, const cm_migrate_summary *s)
     cm_json_uint(&j, "failed", s->failed);
     cm_json_uint(&j, "from_journal", s->from_journal);
     cm_json_num(&j, "seconds", s->seconds, 3);
-    for (int failure = 0; failure < 2; failure++) {
-        cm_json_object_begin(&j, failure ? "failed_by_reason" : "skipped_by_reason");
+    static const char *const groups[] = {"skipped_by_reason", "failed_by_reason", "found"};
+    for (int g = 0; g < 3; g++) {
+        cm_json_object_begin(&j, groups[g]);
         for (size_t i = 0; i < s->nreasons; i++)
-            if (s->reasons[i].failure == failure)
+            if (s->reasons[i].failure == g)
                 cm_json_uint(&j, s->reasons[i].name, s->reasons[i].count);
         cm_json_object_end(&j);
     }
@@ -131,12 +133,14 @@ static void summary_text(const cm_migrate_opts *o, const cm_migrate_summary *s)
     human_bytes(rate, sizeof rate, s->seconds > 0 ? (double)s->bytes_processed / s->seconds : 0);
     printf("migrate %s: %llu files (%s) in %.1f s: %llu %s, %llu skipped, %llu failed; %s/s\n",
            cm_migrate_action_name(o->action), (unsigned long long)s->files, bytes, s->seconds,
-           (unsigned long long)s->processed, o->dry_run ? "to process" : "processed", (unsigned long long)s->skipped,
-           (unsigned long long)s->failed, rate);
+           (unsigned long long)s->processed,
+           o->dry_run ? "to process" : o->action == CM_MIGRATE_SCAN ? "scanned" : "processed",
+           (unsigned long long)s->skipped, (unsigned long long)s->failed, rate);
     if (s->from_journal)
         printf("  %llu of them done by an earlier run (journal)\n", (unsigned long long)s->from_journal);
+    static const char *const groups[] = {"skipped", "failed", "found"};
     for (size_t i = 0; i < s->nreasons; i++)
-        printf("  %-8s %-20s %llu\n", s->reasons[i].failure ? "failed" : "skipped", s->reasons[i].name,
+        printf("  %-8s %-20s %llu\n", groups[s->reasons[i].failure], s->reasons[i].name,
                (unsigned long long)s->reasons[i].count);
     if (o->action == CM_MIGRATE_SCAN) {
         printf("  %-24s %-18s %6s %10s %14s\n", "key id", "profile", "format", "objects", "bytes");

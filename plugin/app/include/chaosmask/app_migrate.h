@@ -85,6 +85,9 @@ typedef struct cm_migrate_opts {
 } cm_migrate_opts;
 
 #define CM_MIGRATE_REASONS 32
+#define CM_MIGRATE_SKIP 0
+#define CM_MIGRATE_FAILURE 1
+#define CM_MIGRATE_FOUND 2
 #define CM_MIGRATE_SCAN_ROWS 64
 
 typedef struct cm_migrate_scan_row {
@@ -102,7 +105,7 @@ typedef struct cm_migrate_summary {
     struct {
         char name[32];
         uint64_t count;
-        int failure;                 /* 1: a failure reason, 0: a skip reason */
+        int failure;                 /* CM_MIGRATE_SKIP, _FAILURE or _FOUND (scan: what an object is) */
     } reasons[CM_MIGRATE_REASONS];
     size_t nreasons;
     cm_migrate_scan_row scan[CM_MIGRATE_SCAN_ROWS]; /* scan: objects per key, profile, format */
