@@ -458,7 +458,7 @@ static int base_directory(const char *file_or_null, char base[CM_PATH_MAX], cm_e
 {
     char cwd[CM_PATH_MAX];
     if ((file_or_null == NULL || file_or_null[0] != '/') && getcwd(cwd, sizeof cwd) == NULL)
-        return cfg_fail(err, CM_CFG_EIO, "cannot determine the current directory: %s",
+        return cm_fail(err, CM_CFG_EIO, "cannot determine the current directory: %s",
                         strerror(errno));
     if (file_or_null == NULL) {
         memcpy(base, cwd, sizeof cwd);
@@ -467,7 +467,7 @@ static int base_directory(const char *file_or_null, char base[CM_PATH_MAX], cm_e
     if (file_or_null[0] == '/')
         snprintf(base, CM_PATH_MAX, "%s", file_or_null);
     else if (cfg_path_join(base, CM_PATH_MAX, cwd, file_or_null) != 0)
-        return cfg_fail(err, CM_CFG_EINVAL, "config file path %s/%s is longer than %d bytes", cwd,
+        return cm_fail(err, CM_CFG_EINVAL, "config file path %s/%s is longer than %d bytes", cwd,
                         file_or_null, CM_PATH_MAX - 1);
     clean_abs_path(base);
     char *slash = strrchr(base, '/');
@@ -482,7 +482,7 @@ static int resolve_path(char field[CM_PATH_MAX], const char *base, const char *s
         return 0;
     char joined[CM_PATH_MAX];
     if (cfg_path_join(joined, sizeof joined, base, field) != 0)
-        return cfg_fail(err, CM_CFG_ESYNTAX, "%s: %s '%s' resolves to a path longer than %d bytes",
+        return cm_fail(err, CM_CFG_ESYNTAX, "%s: %s '%s' resolves to a path longer than %d bytes",
                         source, what, field, CM_PATH_MAX - 1);
     clean_abs_path(joined);
     memcpy(field, joined, sizeof joined);
@@ -497,7 +497,7 @@ static int config_parse(cm_config *cfg, const char *text, size_t len, const char
     cm_config tmp;
     cm_config_defaults(&tmp);
     if (strlen(source) >= sizeof tmp.source)
-        return cfg_fail(err, CM_CFG_EINVAL, "config file path is longer than %d bytes",
+        return cm_fail(err, CM_CFG_EINVAL, "config file path is longer than %d bytes",
                         CM_PATH_MAX - 1);
     snprintf(tmp.source, sizeof tmp.source, "%s", source);
 
@@ -506,7 +506,7 @@ static int config_parse(cm_config *cfg, const char *text, size_t len, const char
         int line = 1;
         for (const char *p = text; p < nul; p++)
             line += *p == '\n';
-        return cfg_fail(err, CM_CFG_ESYNTAX, "%s:%d: NUL byte; expected a text file", source, line);
+        return cm_fail(err, CM_CFG_ESYNTAX, "%s:%d: NUL byte; expected a text file", source, line);
     }
 
     struct parse_state st;
@@ -517,17 +517,17 @@ static int config_parse(cm_config *cfg, const char *text, size_t len, const char
     st.len = len;
     int rc = ini_parse_stream(text_reader, &st, ini_handler_fn, &st);
     if (rc < 0)
-        return cfg_fail(err, CM_CFG_EIO, "%s: the INI parser failed (out of memory)", source);
+        return cm_fail(err, CM_CFG_EIO, "%s: the INI parser failed (out of memory)", source);
     if (rc > 0 && (st.err_line == 0 || rc < st.err_line)) {
         char quoted[80];
         quote_line(text, rc, quoted, sizeof quoted);
-        return cfg_fail(err, CM_CFG_ESYNTAX,
+        return cm_fail(err, CM_CFG_ESYNTAX,
                         "%s:%d: cannot parse '%s'; expected '[section]', 'key = value' or a "
                         "comment starting with ';' or '#'",
                         source, rc, quoted);
     }
     if (st.err_line != 0)
-        return cfg_fail(err, CM_CFG_ESYNTAX, "%s", st.err_msg);
+        return cm_fail(err, CM_CFG_ESYNTAX, "%s", st.err_msg);
 
     char base[CM_PATH_MAX];
     int r = base_directory(file_or_null, base, err);
@@ -546,7 +546,7 @@ static int config_parse(cm_config *cfg, const char *text, size_t len, const char
 int cm_config_load_embedded(cm_config *cfg, cm_error *err)
 {
     if (cfg == NULL)
-        return cfg_fail(err, CM_CFG_EINVAL, "cm_config_load_embedded: cfg is NULL");
+        return cm_fail(err, CM_CFG_EINVAL, "cm_config_load_embedded: cfg is NULL");
     return config_parse(cfg, cm_config_embedded_ini, strlen(cm_config_embedded_ini),
                         EMBEDDED_SOURCE, NULL, err);
 }
@@ -556,27 +556,27 @@ static int read_config_text(const char *path, char **text, size_t *len, cm_error
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
-        return cfg_fail(err, errno == ENOENT ? CM_CFG_ENOENT : CM_CFG_EIO,
+        return cm_fail(err, errno == ENOENT ? CM_CFG_ENOENT : CM_CFG_EIO,
                         "cannot open config file %s: %s", path, strerror(errno));
     struct stat sb;
     int rc = 0;
     if (fstat(fd, &sb) != 0)
-        rc = cfg_fail(err, CM_CFG_EIO, "cannot stat config file %s: %s", path, strerror(errno));
+        rc = cm_fail(err, CM_CFG_EIO, "cannot stat config file %s: %s", path, strerror(errno));
     else if (!S_ISREG(sb.st_mode))
-        rc = cfg_fail(err, CM_CFG_EIO, "config file %s is not a regular file; expected an INI file",
+        rc = cm_fail(err, CM_CFG_EIO, "config file %s is not a regular file; expected an INI file",
                       path);
     else if (sb.st_mode & 022)
-        rc = cfg_fail(err, CM_CFG_EMODE,
+        rc = cm_fail(err, CM_CFG_EMODE,
                       "config file %s has mode %04o; it must not be writable by group or others "
                       "(chmod go-w %s): it chooses the key ring",
                       path, (unsigned)(sb.st_mode & 07777), path);
     else if (!cfg_owner_trusted(sb.st_uid))
-        rc = cfg_fail(err, CM_CFG_EMODE,
+        rc = cm_fail(err, CM_CFG_EMODE,
                       "config file %s belongs to uid %u; it must belong to the user running "
                       "chaosmask (uid %u) or to root: it chooses the key ring",
                       path, (unsigned)sb.st_uid, (unsigned)geteuid());
     else if (sb.st_size > CONFIG_FILE_MAX)
-        rc = cfg_fail(err, CM_CFG_ESYNTAX, "config file %s is %lld bytes; expected at most %d",
+        rc = cm_fail(err, CM_CFG_ESYNTAX, "config file %s is %lld bytes; expected at most %d",
                       path, (long long)sb.st_size, CONFIG_FILE_MAX);
     if (rc != 0) {
         close(fd);
@@ -586,21 +586,21 @@ static int read_config_text(const char *path, char **text, size_t *len, cm_error
     size_t n = 0;
     if (buf == NULL) {
         close(fd);
-        return cfg_fail(err, CM_CFG_EIO, "cannot read config file %s: out of memory", path);
+        return cm_fail(err, CM_CFG_EIO, "cannot read config file %s: out of memory", path);
     }
     for (;;) {
         ssize_t r = read(fd, buf + n, CONFIG_FILE_MAX + 1 - n);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            rc = cfg_fail(err, CM_CFG_EIO, "cannot read config file %s: %s", path, strerror(errno));
+            rc = cm_fail(err, CM_CFG_EIO, "cannot read config file %s: %s", path, strerror(errno));
             break;
         }
         if (r == 0)
             break;
         n += (size_t)r;
         if (n > CONFIG_FILE_MAX) {
-            rc = cfg_fail(err, CM_CFG_ESYNTAX, "config file %s is larger than %d bytes", path,
+            rc = cm_fail(err, CM_CFG_ESYNTAX, "config file %s is larger than %d bytes", path,
                           CONFIG_FILE_MAX);
             break;
         }
@@ -619,7 +619,7 @@ static int read_config_text(const char *path, char **text, size_t *len, cm_error
 int cm_config_load_file(cm_config *cfg, const char *path, cm_error *err)
 {
     if (cfg == NULL || path == NULL || path[0] == '\0')
-        return cfg_fail(err, CM_CFG_EINVAL, "cm_config_load_file: %s",
+        return cm_fail(err, CM_CFG_EINVAL, "cm_config_load_file: %s",
                         cfg == NULL ? "cfg is NULL" : "no config file path given");
     char *text = NULL;
     size_t len = 0;

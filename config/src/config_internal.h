@@ -11,9 +11,6 @@
 /* The bytes of config/chaosmask.ini, NUL-terminated; generated at build time. */
 extern const char cm_config_embedded_ini[];
 
-/* Formats err->msg (when err is not NULL) and returns code. */
-int cfg_fail(cm_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
 /* 1 when a file or directory owned by uid may hold keys or configuration: ours or root's
  * (a key ring or config file someone else owns could have been planted). */
 int cfg_owner_trusted(uid_t uid);

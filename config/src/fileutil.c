@@ -4,7 +4,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,18 +11,6 @@
 #include <unistd.h>
 
 #include "config_internal.h"
-
-int cfg_fail(cm_error *err, int code, const char *fmt, ...)
-{
-    if (err != NULL) {
-        err->code = code;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 int cfg_path_join(char *out, size_t outsz, const char *dir, const char *name)
 {

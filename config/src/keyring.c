@@ -66,8 +66,8 @@ int cm_keyid_check(const char *id, cm_error *err)
         return 0;
     char shown[300];
     if (id == NULL)
-        return cfg_fail(err, CM_CFG_EINVAL, "no key id given; expected " KEYID_RULE);
-    return cfg_fail(err, CM_CFG_EINVAL, "'%s' is not a valid key id; expected " KEYID_RULE,
+        return cm_fail(err, CM_CFG_EINVAL, "no key id given; expected " KEYID_RULE);
+    return cm_fail(err, CM_CFG_EINVAL, "'%s' is not a valid key id; expected " KEYID_RULE,
                     printable_id(id, shown));
 }
 
@@ -79,19 +79,19 @@ static int decode_key_text(const char *path, char *text, size_t n, uint8_t key[3
     if (n == 64) {
         size_t bad = strspn(text, "0123456789abcdefABCDEF");
         if (bad != 64)
-            return cfg_fail(err, CM_CFG_EFORMAT,
+            return cm_fail(err, CM_CFG_EFORMAT,
                             "key file %s: character %zu is not a hex digit; expected " KEY_FORMAT,
                             path, bad + 1);
         size_t got = 0;
         if (OPENSSL_hexstr2buf_ex(key, 32, &got, text, '\0') != 1 || got != 32)
-            return cfg_fail(err, CM_CFG_EFORMAT,
+            return cm_fail(err, CM_CFG_EFORMAT,
                             "key file %s: cannot decode hex; expected " KEY_FORMAT, path);
         return 0;
     }
     if (n == 44) {
         size_t bad = strspn(text, b64);
         if (bad != 43 || text[43] != '=')
-            return cfg_fail(
+            return cm_fail(
                 err, CM_CFG_EFORMAT,
                 "key file %s: character %zu is not valid base64 here; expected " KEY_FORMAT, path,
                 bad + 1);
@@ -101,7 +101,7 @@ static int decode_key_text(const char *path, char *text, size_t n, uint8_t key[3
         int rc = 0;
         if (EVP_DecodeBlock(raw, (const unsigned char *)text, 44) != 33 ||
             EVP_EncodeBlock(again, raw, 32) != 44 || CRYPTO_memcmp(again, text, 44) != 0)
-            rc = cfg_fail(err, CM_CFG_EFORMAT,
+            rc = cm_fail(err, CM_CFG_EFORMAT,
                           "key file %s: not canonical base64 of 32 bytes; expected " KEY_FORMAT,
                           path);
         else
@@ -110,7 +110,7 @@ static int decode_key_text(const char *path, char *text, size_t n, uint8_t key[3
         OPENSSL_cleanse(again, sizeof again);
         return rc;
     }
-    return cfg_fail(err, CM_CFG_EFORMAT, "key file %s holds %zu characters; expected " KEY_FORMAT,
+    return cm_fail(err, CM_CFG_EFORMAT, "key file %s holds %zu characters; expected " KEY_FORMAT,
                     path, n);
 }
 
@@ -118,13 +118,13 @@ static int open_error(const char *what, const char *path, int e, cm_error *err)
 {
     struct stat sb;
     if (e == ENOENT)
-        return cfg_fail(err, CM_CFG_ENOENT, "%s %s does not exist", what, path);
+        return cm_fail(err, CM_CFG_ENOENT, "%s %s does not exist", what, path);
     if (e == ELOOP && lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode))
-        return cfg_fail(err, CM_CFG_EMODE,
+        return cm_fail(err, CM_CFG_EMODE,
                         "%s %s is a symbolic link; it must be a regular file (symbolic links are "
                         "refused)",
                         what, path);
-    return cfg_fail(err, CM_CFG_EIO, "cannot open %s %s: %s", what, path, strerror(e));
+    return cm_fail(err, CM_CFG_EIO, "cannot open %s %s: %s", what, path, strerror(e));
 }
 
 /* Reads at most max bytes of a small regular file opened without following a final symlink.
@@ -139,24 +139,24 @@ static int read_small_file(const char *what, const char *path, mode_t forbidden_
     struct stat sb;
     int rc = 0;
     if (fstat(fd, &sb) != 0)
-        rc = cfg_fail(err, CM_CFG_EIO, "cannot stat %s %s: %s", what, path, strerror(errno));
+        rc = cm_fail(err, CM_CFG_EIO, "cannot stat %s %s: %s", what, path, strerror(errno));
     else if (S_ISDIR(sb.st_mode))
-        rc = cfg_fail(err, CM_CFG_EFORMAT,
+        rc = cm_fail(err, CM_CFG_EFORMAT,
                       "%s %s is a directory; expected a regular file holding %s", what, path,
                       expected);
     else if (!S_ISREG(sb.st_mode))
-        rc = cfg_fail(err, CM_CFG_EFORMAT,
+        rc = cm_fail(err, CM_CFG_EFORMAT,
                       "%s %s is not a regular file; expected a regular file holding %s", what, path,
                       expected);
     else if (sb.st_mode & forbidden_mode)
-        rc = cfg_fail(err, CM_CFG_EMODE, "%s %s has mode %04o; %s", what, path,
+        rc = cm_fail(err, CM_CFG_EMODE, "%s %s has mode %04o; %s", what, path,
                       (unsigned)(sb.st_mode & 07777), mode_advice);
     else if (!cfg_owner_trusted(sb.st_uid))
-        rc = cfg_fail(err, CM_CFG_EMODE,
+        rc = cm_fail(err, CM_CFG_EMODE,
                       "%s %s belongs to uid %u; it must belong to the user running chaosmask "
                       "(uid %u) or to root", what, path, (unsigned)sb.st_uid, (unsigned)geteuid());
     else if (sb.st_size > (off_t)max)
-        rc = cfg_fail(err, CM_CFG_EFORMAT, "%s %s is %lld bytes; expected %s", what, path,
+        rc = cm_fail(err, CM_CFG_EFORMAT, "%s %s is %lld bytes; expected %s", what, path,
                       (long long)sb.st_size, expected);
     size_t n = 0;
     while (rc == 0) {
@@ -164,11 +164,11 @@ static int read_small_file(const char *what, const char *path, mode_t forbidden_
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
-            rc = cfg_fail(err, CM_CFG_EIO, "cannot read %s %s: %s", what, path, strerror(errno));
+            rc = cm_fail(err, CM_CFG_EIO, "cannot read %s %s: %s", what, path, strerror(errno));
         else if (r == 0)
             break;
         else if ((n += (size_t)r) > max)
-            rc = cfg_fail(err, CM_CFG_EFORMAT, "%s %s is larger than %zu bytes; expected %s", what,
+            rc = cm_fail(err, CM_CFG_EFORMAT, "%s %s is larger than %zu bytes; expected %s", what,
                           path, max, expected);
     }
     close(fd);
@@ -187,7 +187,7 @@ static size_t trim_trailing_space(char *s, size_t n)
 int cm_keyfile_read(const char *path, uint8_t key[32], cm_error *err)
 {
     if (path == NULL || key == NULL)
-        return cfg_fail(err, CM_CFG_EINVAL, "cm_keyfile_read: %s is NULL", path ? "key" : "path");
+        return cm_fail(err, CM_CFG_EINVAL, "cm_keyfile_read: %s is NULL", path ? "key" : "path");
     char advice[CM_PATH_MAX + 64];
     snprintf(advice, sizeof advice, "key files must be 0600 (chmod 600 %s)", path);
     char text[KEYFILE_MAX + 2];
@@ -196,7 +196,7 @@ int cm_keyfile_read(const char *path, uint8_t key[32], cm_error *err)
     if (rc == 0) {
         n = trim_trailing_space(text, n);
         if (memchr(text, '\0', n) != NULL)
-            rc = cfg_fail(err, CM_CFG_EFORMAT, "key file %s holds a NUL byte; expected " KEY_FORMAT,
+            rc = cm_fail(err, CM_CFG_EFORMAT, "key file %s holds a NUL byte; expected " KEY_FORMAT,
                           path);
         else
             rc = decode_key_text(path, text, n, key, err);
@@ -218,21 +218,21 @@ static int check_ring_dir(const char *dir, cm_error *err)
     struct stat sb;
     if (stat(dir, &sb) != 0) {
         if (errno == ENOENT)
-            return cfg_fail(err, CM_CFG_ENOENT, "key ring directory %s does not exist", dir);
-        return cfg_fail(err, CM_CFG_EIO, "cannot stat key ring directory %s: %s", dir,
+            return cm_fail(err, CM_CFG_ENOENT, "key ring directory %s does not exist", dir);
+        return cm_fail(err, CM_CFG_EIO, "cannot stat key ring directory %s: %s", dir,
                         strerror(errno));
     }
     if (!S_ISDIR(sb.st_mode))
-        return cfg_fail(err, CM_CFG_EFORMAT,
+        return cm_fail(err, CM_CFG_EFORMAT,
                         "key ring %s is not a directory; expected a directory of ID.key files",
                         dir);
     if (sb.st_mode & 022)
-        return cfg_fail(err, CM_CFG_EMODE,
+        return cm_fail(err, CM_CFG_EMODE,
                         "key ring %s has mode %04o; it must not be writable by group or others "
                         "(chmod 700 %s)",
                         dir, (unsigned)(sb.st_mode & 07777), dir);
     if (!cfg_owner_trusted(sb.st_uid))
-        return cfg_fail(err, CM_CFG_EMODE,
+        return cm_fail(err, CM_CFG_EMODE,
                         "key ring %s belongs to uid %u; it must belong to the user running chaosmask "
                         "(uid %u) or to root: keys planted by someone else are never used",
                         dir, (unsigned)sb.st_uid, (unsigned)geteuid());
@@ -248,10 +248,10 @@ int cm_keyring_check_dir(const char *dir, cm_error *err)
 static int check_ring_path(const char *dir, cm_error *err)
 {
     if (dir == NULL || dir[0] == '\0')
-        return cfg_fail(err, CM_CFG_EINVAL, "no key ring directory given");
+        return cm_fail(err, CM_CFG_EINVAL, "no key ring directory given");
     /* DIR + "/" + id + ".key" and the temporary names next to them must fit. */
     if (strlen(dir) + 2 * CM_KEYID_MAX + 32 >= CM_PATH_MAX)
-        return cfg_fail(err, CM_CFG_EINVAL, "key ring path %s is too long", dir);
+        return cm_fail(err, CM_CFG_EINVAL, "key ring path %s is too long", dir);
     return 0;
 }
 
@@ -261,7 +261,7 @@ int cm_keyring_read_active(const char *dir, char id[CM_KEYID_MAX], cm_error *err
     size_t n = 0;
     id[0] = '\0';
     if (cfg_path_join(path, sizeof path, dir, ACTIVE_NAME) != 0)
-        return cfg_fail(err, CM_CFG_EINVAL, "key ring path %s is too long", dir);
+        return cm_fail(err, CM_CFG_EINVAL, "key ring path %s is too long", dir);
     int rc =
         read_small_file("active key file", path, 022, "it must not be writable by group or others",
                         "one line with a key id", text, ACTIVE_MAX, &n, err);
@@ -271,7 +271,7 @@ int cm_keyring_read_active(const char *dir, char id[CM_KEYID_MAX], cm_error *err
         return rc;
     n = trim_trailing_space(text, n);
     if (memchr(text, '\0', n) != NULL || !cm_keyid_valid(text))
-        return cfg_fail(err, CM_CFG_EFORMAT,
+        return cm_fail(err, CM_CFG_EFORMAT,
                         "%s does not hold a valid key id; expected one line with the id of the "
                         "active key (" KEYID_RULE ")",
                         path);
@@ -282,7 +282,7 @@ int cm_keyring_read_active(const char *dir, char id[CM_KEYID_MAX], cm_error *err
 int cm_keyring_open(cm_keyring *kr, const char *dir, cm_error *err)
 {
     if (kr == NULL)
-        return cfg_fail(err, CM_CFG_EINVAL, "cm_keyring_open: kr is NULL");
+        return cm_fail(err, CM_CFG_EINVAL, "cm_keyring_open: kr is NULL");
     memset(kr, 0, sizeof *kr);
     int rc = cm_keyring_check_dir(dir, err);
     if (rc != 0)
@@ -304,7 +304,7 @@ int cm_keyring_list(const char *dir, char (*ids)[CM_KEYID_MAX], size_t max, size
     *total = 0;
     DIR *d = opendir(dir);
     if (d == NULL)
-        return cfg_fail(err, errno == ENOENT ? CM_CFG_ENOENT : CM_CFG_EIO, "cannot list key ring %s: %s", dir,
+        return cm_fail(err, errno == ENOENT ? CM_CFG_ENOENT : CM_CFG_EIO, "cannot list key ring %s: %s", dir,
                         strerror(errno));
     char (*all)[CM_KEYID_MAX] = NULL;
     size_t count = 0, cap = 0;
@@ -323,7 +323,7 @@ int cm_keyring_list(const char *dir, char (*ids)[CM_KEYID_MAX], size_t max, size
             size_t ncap = cap ? 2 * cap : 16;
             void *p = realloc(all, ncap * sizeof *all);
             if (p == NULL) {
-                rc = cfg_fail(err, CM_CFG_EIO, "cannot list key ring %s: out of memory", dir);
+                rc = cm_fail(err, CM_CFG_EIO, "cannot list key ring %s: out of memory", dir);
                 break;
             }
             all = p;
@@ -365,12 +365,12 @@ static int read_ring_key(const char *dir, const char *id, uint8_t key[32], cm_er
     char path[CM_PATH_MAX], name[CM_KEYID_MAX + sizeof KEY_SUFFIX];
     snprintf(name, sizeof name, "%s%s", id, KEY_SUFFIX);
     if (cfg_path_join(path, sizeof path, dir, name) != 0)
-        return cfg_fail(err, CM_CFG_EINVAL, "key ring path %s is too long", dir);
+        return cm_fail(err, CM_CFG_EINVAL, "key ring path %s is too long", dir);
     int rc = cm_keyfile_read(path, key, err);
     if (rc == CM_CFG_ENOENT) {
         char held[LIST_MAX * (CM_KEYID_MAX + 2) + 32];
         list_key_ids(dir, held, sizeof held);
-        rc = cfg_fail(err, CM_CFG_EUNKNOWNKEY,
+        rc = cm_fail(err, CM_CFG_EUNKNOWNKEY,
                       "key '%s' is not in the key ring: looked for %s; key ring %s holds: %s", id,
                       path, dir, held);
     }
@@ -380,13 +380,13 @@ static int read_ring_key(const char *dir, const char *id, uint8_t key[32], cm_er
 int cm_keyring_load_key(const cm_keyring *kr, const char *id, uint8_t key[32], cm_error *err)
 {
     if (kr == NULL || key == NULL)
-        return cfg_fail(err, CM_CFG_EINVAL, "cm_keyring_load_key: %s is NULL", kr ? "key" : "kr");
+        return cm_fail(err, CM_CFG_EINVAL, "cm_keyring_load_key: %s is NULL", kr ? "key" : "kr");
     if (!cm_keyid_valid(id)) {
         cm_memzero(key, 32);
         return cm_keyid_check(id, err);
     }
     if (kr->dir[0] == '\0')
-        return cfg_fail(err, CM_CFG_EINVAL, "cm_keyring_load_key: key ring not opened");
+        return cm_fail(err, CM_CFG_EINVAL, "cm_keyring_load_key: key ring not opened");
     return read_ring_key(kr->dir, id, key, err);
 }
 

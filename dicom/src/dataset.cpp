@@ -144,17 +144,17 @@ int object_context(DcmDataset &ds, std::string &context, cm_error *err)
 {
     context = uid_of(ds, DCM_SOPInstanceUID);
     if (context.empty())
-        return dicom_fail(err, CM_DICOM_EINPUT, "the object has no SOP Instance UID (0008,0018)");
+        return cm_fail(err, CM_DICOM_EINPUT, "the object has no SOP Instance UID (0008,0018)");
     if (context.size() > 64)
-        return dicom_fail(err, CM_DICOM_EINPUT, "the SOP Instance UID is longer than the 64 characters a UID may have");
+        return cm_fail(err, CM_DICOM_EINPUT, "the SOP Instance UID is longer than the 64 characters a UID may have");
     return 0;
 }
 
 int engine_fail(cm_error *err, int engine_rc, const char *what)
 {
     if (engine_rc == CM_ENOMEM)
-        return dicom_fail(err, CM_DICOM_ENOMEM, "%s: %s", what, cm_strerror(engine_rc));
-    return dicom_fail(err, CM_DICOM_EINTERNAL, "%s: engine error: %s", what, cm_strerror(engine_rc));
+        return cm_fail(err, CM_DICOM_ENOMEM, "%s: %s", what, cm_strerror(engine_rc));
+    return cm_fail(err, CM_DICOM_EINTERNAL, "%s: engine error: %s", what, cm_strerror(engine_rc));
 }
 
 std::vector<DcmTagKey> tags_of(const std::vector<NamedTag> &list)
@@ -193,14 +193,14 @@ int find_block(DcmDataset &ds, PrivateBlock &b, cm_error *err)
     if (rc == CM_DICOM_ENOTENCRYPTED) {
         std::string marks = marks_present(ds);
         if (!marks.empty())
-            return dicom_fail(err, CM_DICOM_EBLOCK,
+            return cm_fail(err, CM_DICOM_EBLOCK,
                               "the object says it is encrypted (%s) but its ChaosMask private block is gone, stripped "
                               "by a router or de-identifier: this copy cannot be decrypted (restore the archive copy)",
                               marks.c_str());
-        return dicom_fail(err, rc, "the object carries no ChaosMask private block: not encrypted");
+        return cm_fail(err, rc, "the object carries no ChaosMask private block: not encrypted");
     }
     if (rc)
-        return dicom_fail(err, rc, "the object carries more than one ChaosMask private block: changed data");
+        return cm_fail(err, rc, "the object carries more than one ChaosMask private block: changed data");
     return block_read(ds, slot, b, err);
 }
 
@@ -229,7 +229,7 @@ int check_layout(const OpenState &st, cm_error *err)
         same = st.layout[i].path == b.paths[i] && st.layout[i].length == b.lengths[i] &&
                st.layout[i].word_bytes == b.word_bytes[i] && st.layout[i].segments.size() == b.segment_counts[i];
     if (!same)
-        return dicom_fail(err, CM_DICOM_EAUTH,
+        return cm_fail(err, CM_DICOM_EAUTH,
                           "authentication failed: the protected elements no longer match the private block (elements "
                           "added, removed or resized): changed data");
     return 0;
@@ -241,11 +241,11 @@ int derive_key(const cm_dicom_open_params &p, OpenState &st, cm_error *err)
     int profile = cm_profile_from_name(b.profile.c_str());
     uint8_t key[CM_KEYBYTES];
     if (p.keys.get == nullptr)
-        return dicom_fail(err, CM_DICOM_EINTERNAL, "no key provider");
+        return cm_fail(err, CM_DICOM_EINTERNAL, "no key provider");
     int rc = p.keys.get(p.keys.self, b.key_id.c_str(), key, err);
     if (rc) {
         cm_memzero(key, sizeof key);
-        return rc < 0 ? rc : dicom_fail(err, CM_DICOM_EINTERNAL, "key \"%s\" could not be loaded", b.key_id.c_str());
+        return rc < 0 ? rc : cm_fail(err, CM_DICOM_EINTERNAL, "key \"%s\" could not be loaded", b.key_id.c_str());
     }
     rc = cm_object_init_version(&st.key.obj, b.engine_version, profile, key, b.nonce.data(),
                                 reinterpret_cast<const uint8_t *>(st.context.data()), st.context.size());
@@ -281,10 +281,10 @@ int check_object_tag(DcmDataset &ds, OpenState &st, cm_error *err)
         return 0;
     std::string named = suspects(ds, st);
     if (!named.empty())
-        return dicom_fail(err, CM_DICOM_EAUTH,
+        return cm_fail(err, CM_DICOM_EAUTH,
                           "authentication failed: %s changed since encryption (it also describes the pixel data)",
                           named.c_str());
-    return dicom_fail(err, CM_DICOM_EAUTH,
+    return cm_fail(err, CM_DICOM_EAUTH,
                       "authentication failed: wrong key for key id \"%s\", or the pixels, the private block, the "
                       "pixel description (rows, bits, signedness, offset table...) or the SOP Instance UID were "
                       "changed",
@@ -302,7 +302,7 @@ int check_bindings(DcmDataset &ds, const cm_dicom_open_params &p, Purpose why, O
         return engine_fail(err, rc, "bound attributes");
     digests_compare(b.bound_digests, actual, b.bound_tags, changed);
     if (!changed.empty())
-        return dicom_fail(err, CM_DICOM_EAUTH,
+        return cm_fail(err, CM_DICOM_EAUTH,
                           "authentication failed: %s changed since encryption; it changes what the pixels mean or "
                           "where they are, so the object is refused",
                           join(changed).c_str());
@@ -311,7 +311,7 @@ int check_bindings(DcmDataset &ds, const cm_dicom_open_params &p, Purpose why, O
         return engine_fail(err, rc, "patient identity");
     digests_compare(b.identity_digests, actual, identity, st.identity_changed);
     if (!st.identity_changed.empty() && why != REBIND && p.identity_policy != CM_DICOM_IDENTITY_ALLOW)
-        return dicom_fail(err, CM_DICOM_EIDENTITY,
+        return cm_fail(err, CM_DICOM_EIDENTITY,
                           "patient identity changed since encryption: %s (after an authorized correction, chaosmask "
                           "rebind records it; [dicom] patient_identity = allow decrypts with an audit record)",
                           join(st.identity_changed).c_str());
@@ -330,7 +330,7 @@ int verify_segments(const cm_dicom_open_params &p, OpenState &st, cm_error *err)
     };
     int rc = run_segments(p.executor, refs.size(), job);
     if (rc == CM_EAUTH)
-        return dicom_fail(err, CM_DICOM_EAUTH,
+        return cm_fail(err, CM_DICOM_EAUTH,
                           "authentication failed: a segment does not match its tag: the pixel data was changed");
     return rc ? engine_fail(err, rc, "segment check") : 0;
 }
@@ -370,11 +370,16 @@ int existing_block(cm_dicom_object &o, const cm_dicom_encrypt_params &p, cm_dico
     if (found == 0 && p.keys.get != nullptr) {
         OpenState st;
         cm_dicom_open_params op = {p.keys, p.executor, CM_DICOM_IDENTITY_ALLOW};
-        if (authenticate(o, op, VERIFY, st, rep, &verr) == 0)
-            return dicom_fail(err, CM_DICOM_EENCRYPTED, "the object is already encrypted (key %s); not encrypting it twice",
+        int rc = authenticate(o, op, VERIFY, st, rep, &verr);
+        if (rc == 0)
+            return cm_fail(err, CM_DICOM_EENCRYPTED, "the object is already encrypted (key %s); not encrypting it twice",
                               st.block.key_id.c_str());
+        /* the key provider's own errors (the key is not in the ring, its file is unsafe) are
+         * what they are, not a verdict on the block */
+        if (rc > -100 || rc <= -200)
+            return cm_fail(err, rc, "the object is already encrypted, but its block cannot be checked: %s", verr.msg);
     }
-    return dicom_fail(err, CM_DICOM_EBLOCK,
+    return cm_fail(err, CM_DICOM_EBLOCK,
                       "the object carries a ChaosMask private block that does not authenticate (%s); refusing to "
                       "encrypt it or to call it encrypted",
                       verr.msg[0] ? verr.msg : "more than one block, or no key provider to check it with");
@@ -385,7 +390,7 @@ int refuse_masks(DcmDataset &ds, const std::vector<ProtectedElement> &layout, cm
 {
     std::string marks = marks_present(ds);
     if (!marks.empty())
-        return dicom_fail(err, CM_DICOM_EMASKED,
+        return cm_fail(err, CM_DICOM_EMASKED,
                           "the object says it was encrypted by ChaosMask (%s) but carries no ChaosMask private block: "
                           "the block was probably stripped; encrypting the noise again would lose the object for "
                           "good (use --force if this is wrong)",
@@ -397,7 +402,7 @@ int refuse_masks(DcmDataset &ds, const std::vector<ProtectedElement> &layout, cm
                          pe.is_signed};
         std::string why;
         if (looks_masked(px, why))
-            return dicom_fail(err, CM_DICOM_EMASKED,
+            return cm_fail(err, CM_DICOM_EMASKED,
                               "the pixel data of %s looks like a mask already (%s): probably an encrypted object whose "
                               "private block was stripped; encrypting it again would lose it for good (use --force if "
                               "the pixels really are noise)",
@@ -423,7 +428,7 @@ int fill_block(DcmDataset &ds, const cm_dicom_encrypt_params &p, const std::vect
     size_t segments = 0;
     for (const ProtectedElement &pe : layout) {
         if (pe.length > 0xFFFFFFFEull)
-            return dicom_fail(err, CM_DICOM_EUNSUPPORTED, "%s holds more than 4 GiB", pe.path.c_str());
+            return cm_fail(err, CM_DICOM_EUNSUPPORTED, "%s holds more than 4 GiB", pe.path.c_str());
         b.paths.push_back(pe.path);
         b.lengths.push_back(static_cast<uint32_t>(pe.length));
         b.word_bytes.push_back(static_cast<uint16_t>(pe.word_bytes));
@@ -431,7 +436,7 @@ int fill_block(DcmDataset &ds, const cm_dicom_encrypt_params &p, const std::vect
         segments += pe.segments.size();
     }
     if (segments > CM_MAX_SEGMENTS)
-        return dicom_fail(err, CM_DICOM_EUNSUPPORTED, "too many segments (%zu)", segments);
+        return cm_fail(err, CM_DICOM_EUNSUPPORTED, "too many segments (%zu)", segments);
     b.bound_tags = tags_of(bound_attributes());
     return 0;
 }
@@ -457,9 +462,9 @@ int encrypt(cm_dicom_object &o, const cm_dicom_encrypt_params &p, cm_dicom_repor
     DcmDataset &ds = *o.ff.getDataset();
     report_basics(o, rep);
     if (p.key == nullptr || p.key_id == nullptr || cm_profile_name(p.profile) == nullptr)
-        return dicom_fail(err, CM_DICOM_EINTERNAL, "no key, key id or profile given");
+        return cm_fail(err, CM_DICOM_EINTERNAL, "no key, key id or profile given");
     if (!key_id_syntax_ok(p.key_id))
-        return dicom_fail(err, CM_DICOM_EINTERNAL,
+        return cm_fail(err, CM_DICOM_EINTERNAL,
                           "the key id cannot be stored (letters, digits, '.', '_', '-', at most 63, not starting "
                           "with '.')");
     uint16_t slot = 0;
@@ -471,7 +476,7 @@ int encrypt(cm_dicom_object &o, const cm_dicom_encrypt_params &p, cm_dicom_repor
     if (rc)
         return rc;
     if (layout.empty())
-        return dicom_fail(err, CM_DICOM_ENOTHING, "the object has no pixel-bearing element to protect");
+        return cm_fail(err, CM_DICOM_ENOTHING, "the object has no pixel-bearing element to protect");
     if (!p.force && (rc = refuse_masks(ds, layout, err)))
         return rc;
     PrivateBlock b;
@@ -484,7 +489,7 @@ int encrypt(cm_dicom_object &o, const cm_dicom_encrypt_params &p, cm_dicom_repor
         return engine_fail(err, rc, "key derivation");
     key.ready = true;
     if (marks_apply(ds, b.marked_originals) != 0)
-        return dicom_fail(err, CM_DICOM_EINTERNAL, "cannot mark the object as encrypted");
+        return cm_fail(err, CM_DICOM_EINTERNAL, "cannot mark the object as encrypted");
     if ((rc = attribute_digests(&key.obj, "bound", ds, b.bound_tags, b.bound_digests)) ||
         (rc = attribute_digests(&key.obj, "identity", ds, tags_of(identity_attributes()), b.identity_digests)))
         return engine_fail(err, rc, "attribute digests");
@@ -516,7 +521,7 @@ int open_segments(const cm_dicom_open_params &p, OpenState &st, cm_error *err)
         return 0;
     wipe_layout(st.layout);
     if (rc == CM_EAUTH)
-        return dicom_fail(err, CM_DICOM_EAUTH, "authentication failed: a segment does not match its tag: changed data");
+        return cm_fail(err, CM_DICOM_EAUTH, "authentication failed: a segment does not match its tag: changed data");
     return engine_fail(err, rc, "unmasking");
 }
 
@@ -530,7 +535,7 @@ int decrypt(cm_dicom_object &o, const cm_dicom_open_params &p, cm_dicom_report &
         return rc;
     DcmDataset &ds = *o.ff.getDataset();
     if (st.block.block_version >= 2 && marks_restore(ds, st.block.marked_originals) != 0)
-        return dicom_fail(err, CM_DICOM_EBLOCK, "the recorded original attributes cannot be restored");
+        return cm_fail(err, CM_DICOM_EBLOCK, "the recorded original attributes cannot be restored");
     block_remove(ds, st.block.slot);
     return 0;
 }
@@ -543,7 +548,7 @@ int rebind(cm_dicom_object &o, const cm_dicom_open_params &p, cm_dicom_report &r
         return rc;
     PrivateBlock &b = st.block;
     if (b.block_version < 2)
-        return dicom_fail(err, CM_DICOM_EUNSUPPORTED,
+        return cm_fail(err, CM_DICOM_EUNSUPPORTED,
                           "the object is in format %u, which records no patient identity: there is nothing to rebind",
                           b.block_version);
     DcmDataset &ds = *o.ff.getDataset();
@@ -589,7 +594,7 @@ unsigned inspect_block(DcmDataset &ds, cm_dicom_info *info)
     info->block_slot = slot;
     PrivateBlock b;
     cm_error berr = {0, ""};
-    int rc = found ? dicom_fail(&berr, found, "the object carries more than one ChaosMask private block")
+    int rc = found ? cm_fail(&berr, found, "the object carries more than one ChaosMask private block")
                    : block_read(ds, slot, b, &berr);
     if (rc) {
         info->block_error = rc;
@@ -645,7 +650,7 @@ int guarded(cm_error *err, Op op)
     try {
         return op();
     } catch (const std::bad_alloc &) {
-        return dicom_fail(err, CM_DICOM_ENOMEM, "out of memory");
+        return cm_fail(err, CM_DICOM_ENOMEM, "out of memory");
     }
 }
 

@@ -29,8 +29,6 @@ struct cm_dicom_object {
 
 namespace chaosmask {
 
-/* Fills err (when not NULL) and returns code. */
-int dicom_fail(cm_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 
 /* What DCMTK 3.6.7 makes of the two VR bytes of an explicit VR element (DcmVR::setVR: exact

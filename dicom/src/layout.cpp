@@ -85,7 +85,7 @@ int element_bytes(DcmElement *e, const std::string &where, uint8_t *&data, size_
     if (len == 0)
         return 0;
     if (e->loadAllDataIntoMemory().bad())
-        return dicom_fail(err, CM_DICOM_EINPUT, "%s: value could not be read (file truncated?)", where.c_str());
+        return cm_fail(err, CM_DICOM_EINPUT, "%s: value could not be read (file truncated?)", where.c_str());
     OFCondition c = EC_IllegalCall;
     switch (e->getVR()) {
     case EVR_OB: {
@@ -119,11 +119,11 @@ int element_bytes(DcmElement *e, const std::string &where, uint8_t *&data, size_
         break;
     }
     default:
-        return dicom_fail(err, CM_DICOM_EUNSUPPORTED, "%s has VR %s; only OB, OW, OL, OF and OD values are handled",
+        return cm_fail(err, CM_DICOM_EUNSUPPORTED, "%s has VR %s; only OB, OW, OL, OF and OD values are handled",
                           where.c_str(), DcmVR(e->getVR()).getVRName());
     }
     if (c.bad() || data == nullptr)
-        return dicom_fail(err, CM_DICOM_EINPUT, "%s: value could not be accessed: %s", where.c_str(), c.text());
+        return cm_fail(err, CM_DICOM_EINPUT, "%s: value could not be accessed: %s", where.c_str(), c.text());
     return 0;
 }
 
@@ -134,12 +134,12 @@ int get_u16(DcmItem &item, const DcmTagKey &tag, const char *name, bool required
     out = def;
     if (!item.tagExistsWithValue(tag)) {
         if (required)
-            return dicom_fail(err, CM_DICOM_EGEOMETRY, "%s present but %s %s is missing", where.c_str(), name,
+            return cm_fail(err, CM_DICOM_EGEOMETRY, "%s present but %s %s is missing", where.c_str(), name,
                               tag_text(tag).c_str());
         return 0;
     }
     if (item.findAndGetUint16(tag, out).bad())
-        return dicom_fail(err, CM_DICOM_EGEOMETRY, "%s %s cannot be read as an unsigned 16-bit value", name,
+        return cm_fail(err, CM_DICOM_EGEOMETRY, "%s %s cannot be read as an unsigned 16-bit value", name,
                           tag_text(tag).c_str());
     return 0;
 }
@@ -152,7 +152,7 @@ int get_count(DcmItem &item, const DcmTagKey &tag, const char *name, uint64_t &o
         return 0;
     Sint32 v = 0;
     if (item.findAndGetSint32(tag, v).bad() || v <= 0)
-        return dicom_fail(err, CM_DICOM_EGEOMETRY, "%s %s is not a positive integer", name, tag_text(tag).c_str());
+        return cm_fail(err, CM_DICOM_EGEOMETRY, "%s %s is not a positive integer", name, tag_text(tag).c_str());
     out = static_cast<uint64_t>(v);
     return 0;
 }
@@ -168,7 +168,7 @@ int check_length(const std::string &where, uint64_t expected, uint64_t actual, c
 {
     if (actual == expected || (expected % 2 == 1 && actual == expected + 1))
         return 0;
-    return dicom_fail(err, CM_DICOM_EGEOMETRY, "%s = %llu bytes but %s holds %llu bytes", formula,
+    return cm_fail(err, CM_DICOM_EGEOMETRY, "%s = %llu bytes but %s holds %llu bytes", formula,
                       (unsigned long long)expected, where.c_str(), (unsigned long long)actual);
 }
 
@@ -205,24 +205,24 @@ int read_image_geometry(DcmItem &item, const std::string &where, bool need_bits,
         (rc = get_count(item, DCM_NumberOfFrames, "Number of Frames", g.frames, err)))
         return rc;
     if (g.rows == 0 || g.cols == 0)
-        return dicom_fail(err, CM_DICOM_EGEOMETRY, "Rows %u x Columns %u: an image needs both above zero", g.rows,
+        return cm_fail(err, CM_DICOM_EGEOMETRY, "Rows %u x Columns %u: an image needs both above zero", g.rows,
                           g.cols);
     item.findAndGetOFString(DCM_PhotometricInterpretation, g.photometric);
     if (!need_bits)
         return 0;
     if (g.bits_alloc == 0 || g.spp == 0)
-        return dicom_fail(err, CM_DICOM_EGEOMETRY, "Bits Allocated %u, Samples per Pixel %u: both must be above zero",
+        return cm_fail(err, CM_DICOM_EGEOMETRY, "Bits Allocated %u, Samples per Pixel %u: both must be above zero",
                           g.bits_alloc, g.spp);
     if (g.bits_alloc != 1 && g.bits_alloc != 8 && g.bits_alloc != 16 && g.bits_alloc != 32)
-        return dicom_fail(err, CM_DICOM_EUNSUPPORTED,
+        return cm_fail(err, CM_DICOM_EUNSUPPORTED,
                           "Bits Allocated %u is not supported (1, 8, 16 or 32 for Pixel Data)", g.bits_alloc);
     if (g.spp != 1 && g.spp != 3 && g.spp != 4)
-        return dicom_fail(err, CM_DICOM_EUNSUPPORTED, "Samples per Pixel %u is not supported (1, 3 or 4)", g.spp);
+        return cm_fail(err, CM_DICOM_EUNSUPPORTED, "Samples per Pixel %u is not supported (1, 3 or 4)", g.spp);
     if (g.bits_stored == 0 || g.bits_stored > g.bits_alloc)
-        return dicom_fail(err, CM_DICOM_EGEOMETRY, "Bits Stored %u must be between 1 and Bits Allocated %u",
+        return cm_fail(err, CM_DICOM_EGEOMETRY, "Bits Stored %u must be between 1 and Bits Allocated %u",
                           g.bits_stored, g.bits_alloc);
     if (item.tagExistsWithValue(DCM_HighBit) && g.high_bit >= g.bits_alloc)
-        return dicom_fail(err, CM_DICOM_EGEOMETRY, "High Bit %u must be below Bits Allocated %u", g.high_bit,
+        return cm_fail(err, CM_DICOM_EGEOMETRY, "High Bit %u must be below Bits Allocated %u", g.high_bit,
                           g.bits_alloc);
     return 0;
 }
@@ -244,7 +244,7 @@ int layout_native_pixels(DcmItem &item, DcmElement *e, const std::string &path, 
     ok = ok && mul_checked(total_bits, g.frames);
     uint64_t expected = ok ? total_bits / 8 + (total_bits % 8 != 0) : 0;
     if (!ok || expected > kMaxValueBytes)
-        return dicom_fail(err, CM_DICOM_EGEOMETRY,
+        return cm_fail(err, CM_DICOM_EGEOMETRY,
                           "Rows %u x Columns %u x Samples %u x Frames %llu x Bits Allocated %u exceeds the 4 GiB "
                           "a DICOM value can hold",
                           g.rows, g.cols, g.spp, (unsigned long long)g.frames, g.bits_alloc);
@@ -284,10 +284,10 @@ int layout_encapsulated_pixels(DcmItem &item, DcmPixelData *px, E_TransferSyntax
     const DcmRepresentationParameter *param = nullptr;
     px->getOriginalRepresentationKey(rep, param);
     if (px->getEncapsulatedRepresentation(rep, param, seq).bad() || seq == nullptr)
-        return dicom_fail(err, CM_DICOM_EINPUT, "%s: the encapsulated pixel sequence cannot be read", where.c_str());
+        return cm_fail(err, CM_DICOM_EINPUT, "%s: the encapsulated pixel sequence cannot be read", where.c_str());
     unsigned long n = seq->card();
     if (n < 2)
-        return dicom_fail(err, CM_DICOM_EGEOMETRY, "%s is encapsulated but holds no fragment after the offset table",
+        return cm_fail(err, CM_DICOM_EGEOMETRY, "%s is encapsulated but holds no fragment after the offset table",
                           where.c_str());
     pe.path = path;
     pe.encapsulated = true;
@@ -298,7 +298,7 @@ int layout_encapsulated_pixels(DcmItem &item, DcmPixelData *px, E_TransferSyntax
     Uint8 *bot_bytes = nullptr;
     if (seq->getItem(bot, 0).bad() || bot == nullptr ||
         (bot->getLength() > 0 && (bot->getUint8Array(bot_bytes).bad() || bot_bytes == nullptr)))
-        return dicom_fail(err, CM_DICOM_EINPUT, "%s: the offset table cannot be read", where.c_str());
+        return cm_fail(err, CM_DICOM_EINPUT, "%s: the offset table cannot be read", where.c_str());
     bind_bytes(pe, "BOT", bot_bytes, bot->getLength());
     for (const DcmTagKey &t : {DCM_ExtendedOffsetTable, DCM_ExtendedOffsetTableLengths}) {
         DcmElement *eot = nullptr;
@@ -310,13 +310,13 @@ int layout_encapsulated_pixels(DcmItem &item, DcmPixelData *px, E_TransferSyntax
     for (unsigned long i = 1; i < n; ++i) {
         DcmPixelItem *frag = nullptr;
         if (seq->getItem(frag, i).bad() || frag == nullptr)
-            return dicom_fail(err, CM_DICOM_EINPUT, "%s: fragment %lu cannot be read", where.c_str(), i);
+            return cm_fail(err, CM_DICOM_EINPUT, "%s: fragment %lu cannot be read", where.c_str(), i);
         uint8_t *data = nullptr;
         size_t len = frag->getLength();
         if (len > 0) {
             Uint8 *p = nullptr;
             if (frag->loadAllDataIntoMemory().bad() || frag->getUint8Array(p).bad() || p == nullptr)
-                return dicom_fail(err, CM_DICOM_EINPUT, "%s: fragment %lu could not be read (file truncated?)",
+                return cm_fail(err, CM_DICOM_EINPUT, "%s: fragment %lu could not be read (file truncated?)",
                                   where.c_str(), i);
             data = p;
         }
@@ -373,7 +373,7 @@ int layout_float_pixels(DcmItem &item, const DcmTagKey &tag, unsigned word, std:
     uint64_t expected = frame_bytes;
     ok = ok && mul_checked(expected, g.frames);
     if (!ok || expected > kMaxValueBytes)
-        return dicom_fail(err, CM_DICOM_EGEOMETRY, "%s: Rows x Columns x Frames x %u exceeds 4 GiB", where.c_str(),
+        return cm_fail(err, CM_DICOM_EGEOMETRY, "%s: Rows x Columns x Frames x %u exceeds 4 GiB", where.c_str(),
                           word);
     uint8_t *data;
     size_t len;
@@ -414,7 +414,7 @@ int layout_overlays(DcmItem &item, std::vector<ProtectedElement> &out, cm_error 
             return rc;
         uint64_t bits = rows;
         if (!mul_checked(bits, cols) || !mul_checked(bits, frames) || (bits + 7) / 8 > kMaxValueBytes)
-            return dicom_fail(err, CM_DICOM_EGEOMETRY, "%s: Overlay Rows x Columns x Frames exceeds 4 GiB",
+            return cm_fail(err, CM_DICOM_EGEOMETRY, "%s: Overlay Rows x Columns x Frames exceeds 4 GiB",
                               where.c_str());
         uint8_t *data;
         size_t len;
@@ -463,14 +463,14 @@ int layout_waveforms(DcmItem &ds, std::vector<ProtectedElement> &out, cm_error *
                           where, err)))
             return rc;
         if (item->findAndGetUint32(DCM_NumberOfWaveformSamples, samples).bad())
-            return dicom_fail(err, CM_DICOM_EGEOMETRY, "%s present but Number of Waveform Samples is missing",
+            return cm_fail(err, CM_DICOM_EGEOMETRY, "%s present but Number of Waveform Samples is missing",
                               where.c_str());
         if (bits != 8 && bits != 16 && bits != 32 && bits != 64)
-            return dicom_fail(err, CM_DICOM_EUNSUPPORTED, "%s: Waveform Bits Allocated %u is not supported",
+            return cm_fail(err, CM_DICOM_EUNSUPPORTED, "%s: Waveform Bits Allocated %u is not supported",
                               where.c_str(), bits);
         uint64_t expected = channels;
         if (!mul_checked(expected, samples) || !mul_checked(expected, bits / 8u) || expected > kMaxValueBytes)
-            return dicom_fail(err, CM_DICOM_EGEOMETRY, "%s: Channels x Samples x Bits exceeds 4 GiB", where.c_str());
+            return cm_fail(err, CM_DICOM_EGEOMETRY, "%s: Channels x Samples x Bits exceeds 4 GiB", where.c_str());
         uint8_t *data;
         size_t len;
         if ((rc = element_bytes(e, where, data, len, err)))
@@ -561,7 +561,7 @@ int layout_collect(DcmItem &ds, E_TransferSyntax xfer, unsigned block_version, s
         (rc = layout_pixel_data(ds, xfer, "", out, err)))
         return rc;
     if (out.size() > kMaxProtectedElements)
-        return dicom_fail(err, CM_DICOM_EUNSUPPORTED,
+        return cm_fail(err, CM_DICOM_EUNSUPPORTED,
                           "%zu pixel-bearing elements (icons, waveforms, overlays); at most %zu are handled", out.size(),
                           kMaxProtectedElements);
     for (ProtectedElement &pe : out) {
@@ -569,7 +569,7 @@ int layout_collect(DcmItem &ds, E_TransferSyntax xfer, unsigned block_version, s
             group_segments(pe);
         for (const Segment &s : pe.segments)
             if (s.len % pe.word_bytes != 0)
-                return dicom_fail(err, CM_DICOM_EINTERNAL, "%s: segment of %zu bytes is not whole %u-byte words",
+                return cm_fail(err, CM_DICOM_EINTERNAL, "%s: segment of %zu bytes is not whole %u-byte words",
                                   pe.path.c_str(), s.len, pe.word_bytes);
     }
     return 0;

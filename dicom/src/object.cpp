@@ -99,21 +99,21 @@ int read_whole_file(const char *path, uint64_t max_bytes, std::unique_ptr<uint8_
     /* O_NONBLOCK: opening a FIFO must not wait for a writer before it is refused below. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
-        return dicom_fail(err, CM_DICOM_EINPUT, "%s", strerror(errno));
+        return cm_fail(err, CM_DICOM_EINPUT, "%s", strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
-        return dicom_fail(err, CM_DICOM_EINPUT, "%s", strerror(e));
+        return cm_fail(err, CM_DICOM_EINPUT, "%s", strerror(e));
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        return dicom_fail(err, CM_DICOM_EINPUT, "not a regular file");
+        return cm_fail(err, CM_DICOM_EINPUT, "not a regular file");
     }
     const uint64_t size = static_cast<uint64_t>(st.st_size);
     if (size > max_bytes + (UINT64_C(16) << 20) || size > SIZE_MAX) {
         close(fd);
-        return dicom_fail(err, CM_DICOM_ESTRUCTURE,
+        return cm_fail(err, CM_DICOM_ESTRUCTURE,
                           "the file has %llu bytes, more than an object of at most %llu bytes can take; raise "
                           "[dicom] max_object_size if such objects are legitimate",
                           static_cast<unsigned long long>(size), static_cast<unsigned long long>(max_bytes));
@@ -121,7 +121,7 @@ int read_whole_file(const char *path, uint64_t max_bytes, std::unique_ptr<uint8_
     out.reset(new (std::nothrow) uint8_t[size ? static_cast<size_t>(size) : 1]);
     if (!out) {
         close(fd);
-        return dicom_fail(err, CM_DICOM_ENOMEM, "out of memory for %llu bytes", static_cast<unsigned long long>(size));
+        return cm_fail(err, CM_DICOM_ENOMEM, "out of memory for %llu bytes", static_cast<unsigned long long>(size));
     }
     size_t done = 0;
     while (done < size) {
@@ -131,7 +131,7 @@ int read_whole_file(const char *path, uint64_t max_bytes, std::unique_ptr<uint8_
         if (n < 0) {
             int e = errno;
             close(fd);
-            return dicom_fail(err, CM_DICOM_EINPUT, "%s", strerror(e));
+            return cm_fail(err, CM_DICOM_EINPUT, "%s", strerror(e));
         }
         if (n == 0)
             break; /* shrank since fstat: check and parse what is there */
@@ -167,15 +167,15 @@ int parse_bytes(cm_dicom_object &obj, E_TransferSyntax xfer, cm_error *err)
         }
     }
     if (c.bad())
-        return dicom_fail(err, CM_DICOM_EINPUT, "not a readable DICOM %s: %s",
+        return cm_fail(err, CM_DICOM_EINPUT, "not a readable DICOM %s: %s",
                           xfer == EXS_Unknown ? "Part 10 file" : "data set", c.text());
     DcmDataset *ds = ff.getDataset();
     if (ds->loadAllDataIntoMemory().bad())
-        return dicom_fail(err, CM_DICOM_EINPUT, "the object is truncated or damaged");
+        return cm_fail(err, CM_DICOM_EINPUT, "the object is truncated or damaged");
     if (ds->getOriginalXfer() == EXS_Unknown)
-        return dicom_fail(err, CM_DICOM_EINPUT, "the transfer syntax cannot be determined");
+        return cm_fail(err, CM_DICOM_EINPUT, "the transfer syntax cannot be determined");
     if (ds->card() == 0)
-        return dicom_fail(err, CM_DICOM_EINPUT, "the data set is empty");
+        return cm_fail(err, CM_DICOM_EINPUT, "the data set is empty");
     obj.enc = has_undefined_length_sequence(*ds) ? EET_UndefinedLength : EET_ExplicitLength;
     obj.out_xfer = ds->getOriginalXfer();
     return 0;
@@ -189,9 +189,9 @@ int check_and_parse(cm_dicom_object &obj, const char *xfer_uid, const cm_dicom_l
     int rc = xfer_uid == nullptr ? cm_dicom_precheck_file(obj.bytes.get(), obj.len, lim, &pre)
                                  : cm_dicom_precheck_dataset(obj.bytes.get(), obj.len, xfer_uid, lim, &pre);
     if (rc == CM_DICOM_EINPUT)
-        return dicom_fail(err, rc, "not a readable DICOM %s: %s", xfer_uid ? "data set" : "Part 10 file", pre.msg);
+        return cm_fail(err, rc, "not a readable DICOM %s: %s", xfer_uid ? "data set" : "Part 10 file", pre.msg);
     if (rc)
-        return dicom_fail(err, rc, "%s", pre.msg);
+        return cm_fail(err, rc, "%s", pre.msg);
     E_TransferSyntax xfer = EXS_Unknown;
     if (xfer_uid != nullptr) {
         xfer = DcmXfer(xfer_uid).getXfer();
@@ -206,7 +206,7 @@ int guarded(cm_error *err, Op op)
     try {
         return op();
     } catch (const std::bad_alloc &) {
-        return dicom_fail(err, CM_DICOM_ENOMEM, "out of memory");
+        return cm_fail(err, CM_DICOM_ENOMEM, "out of memory");
     }
 }
 
@@ -235,7 +235,7 @@ extern "C" int cm_dicom_parse(cm_dicom_object **out, const uint8_t *bytes, size_
 {
     *out = nullptr;
     if (bytes == nullptr && len > 0)
-        return dicom_fail(err, CM_DICOM_EINTERNAL, "no bytes");
+        return cm_fail(err, CM_DICOM_EINTERNAL, "no bytes");
     return guarded(err, [&] {
         std::unique_ptr<cm_dicom_object> obj(new cm_dicom_object);
         obj->bytes.reset(new uint8_t[len ? len : 1]);
@@ -271,11 +271,11 @@ extern "C" int cm_dicom_write_fd(cm_dicom_object *obj, int fd, int as_read, cm_e
 {
     if (as_read) {
         if (!obj->bytes)
-            return dicom_fail(err, CM_DICOM_EINTERNAL, "the bytes as read were released");
+            return cm_fail(err, CM_DICOM_EINTERNAL, "the bytes as read were released");
         FdConsumer out(fd);
         out.write(obj->bytes.get(), static_cast<offile_off_t>(obj->len));
         if (!out.good())
-            return dicom_fail(err, CM_DICOM_EIO, "write: %s", strerror(out.error_number()));
+            return cm_fail(err, CM_DICOM_EIO, "write: %s", strerror(out.error_number()));
         return 0;
     }
     return guarded(err, [&] {
@@ -301,8 +301,8 @@ extern "C" int cm_dicom_write_fd(cm_dicom_object *obj, int fd, int as_read, cm_e
             c = makeOFCondition(OFM_dcmdata, 902, OF_error, "output not flushed");
         if (c.bad()) {
             int e = stream.consumer().error_number();
-            return e ? dicom_fail(err, CM_DICOM_EIO, "write: %s", strerror(e))
-                     : dicom_fail(err, CM_DICOM_EINTERNAL, "the object cannot be encoded: %s", c.text());
+            return e ? cm_fail(err, CM_DICOM_EIO, "write: %s", strerror(e))
+                     : cm_fail(err, CM_DICOM_EINTERNAL, "the object cannot be encoded: %s", c.text());
         }
         return 0;
     });

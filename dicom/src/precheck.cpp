@@ -148,13 +148,10 @@ class Reporter {
 
     int fail(int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)))
     {
-        if (err_ != nullptr) {
-            err_->code = code;
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(err_->msg, sizeof err_->msg, fmt, ap);
-            va_end(ap);
-        }
+        va_list ap;
+        va_start(ap, fmt);
+        cm_vfail(err_, code, fmt, ap);
+        va_end(ap);
         return code;
     }
 

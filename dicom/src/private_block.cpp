@@ -113,11 +113,11 @@ int read_raw(DcmItem &ds, uint16_t slot, Uint16 offset, RawField &out, cm_error 
     DcmTagKey key = field_key(slot, offset);
     DcmElement *e = nullptr;
     if (ds.findAndGetElement(key, e, OFFalse).bad() || e == nullptr)
-        return dicom_fail(err, CM_DICOM_EBLOCK, "private block field %s (%04X,%04X) is missing", f.name,
+        return cm_fail(err, CM_DICOM_EBLOCK, "private block field %s (%04X,%04X) is missing", f.name,
                           key.getGroup(), key.getElement());
     DcmEVR vr = e->ident();
     if (vr != f.vr && vr != EVR_UN && vr != EVR_OB)
-        return dicom_fail(err, CM_DICOM_EBLOCK, "private block field %s (%04X,%04X) has VR %s, expected %s", f.name,
+        return cm_fail(err, CM_DICOM_EBLOCK, "private block field %s (%04X,%04X) has VR %s, expected %s", f.name,
                           key.getGroup(), key.getElement(), DcmVR(vr).getVRName(), DcmVR(f.vr).getVRName());
     const uint8_t *p = nullptr;
     size_t n = e->getLength();
@@ -144,7 +144,7 @@ int read_raw(DcmItem &ds, uint16_t slot, Uint16 offset, RawField &out, cm_error 
         }
     }
     if (c.bad() || (n > 0 && p == nullptr))
-        return dicom_fail(err, CM_DICOM_EBLOCK, "private block field %s cannot be read", f.name);
+        return cm_fail(err, CM_DICOM_EBLOCK, "private block field %s cannot be read", f.name);
     if (is_text(f.vr)) {
         out.text.assign(reinterpret_cast<const char *>(p), n);
         while (!out.text.empty() && (out.text.back() == ' ' || out.text.back() == '\0'))
@@ -180,7 +180,7 @@ int read_words(DcmItem &ds, uint16_t slot, Uint16 offset, std::vector<T> &out, c
     if (rc)
         return rc;
     if (r.bytes.size() % sizeof(T) != 0)
-        return dicom_fail(err, CM_DICOM_EBLOCK, "private block field %s holds %zu bytes, not a whole number of %zu-byte values",
+        return cm_fail(err, CM_DICOM_EBLOCK, "private block field %s holds %zu bytes, not a whole number of %zu-byte values",
                           field_def(offset).name, r.bytes.size(), sizeof(T));
     out.clear();
     for (size_t i = 0; i < r.bytes.size(); i += sizeof(T)) {
@@ -197,7 +197,7 @@ int read_one(DcmItem &ds, uint16_t slot, Uint16 offset, uint32_t &out, cm_error 
     std::vector<uint32_t> v;
     int rc = read_words(ds, slot, offset, v, err);
     if (rc == 0 && v.size() != 1)
-        return dicom_fail(err, CM_DICOM_EBLOCK, "private block field %s must hold one value", field_def(offset).name);
+        return cm_fail(err, CM_DICOM_EBLOCK, "private block field %s must hold one value", field_def(offset).name);
     if (rc == 0)
         out = v[0];
     return rc;
@@ -226,12 +226,12 @@ int read_v2_fields(DcmItem &ds, uint16_t slot, PrivateBlock &b, cm_error *err)
         (rc = read_bytes(ds, slot, F_MARKED_ORIGINALS, b.marked_originals, err)))
         return rc;
     if (at.size() % 2 != 0)
-        return dicom_fail(err, CM_DICOM_EBLOCK, "private block field ChaosMaskBoundAttributes holds half a tag");
+        return cm_fail(err, CM_DICOM_EBLOCK, "private block field ChaosMaskBoundAttributes holds half a tag");
     for (size_t i = 0; i < at.size(); i += 2)
         b.bound_tags.push_back(DcmTagKey(at[i], at[i + 1]));
     if (b.bound_digests.size() != b.bound_tags.size() * CM_BIND_DIGESTBYTES ||
         b.identity_digests.size() != identity_attributes().size() * CM_BIND_DIGESTBYTES)
-        return dicom_fail(err, CM_DICOM_EBLOCK,
+        return cm_fail(err, CM_DICOM_EBLOCK,
                           "private block digests have the wrong size: %zu bytes for %zu bound attributes, %zu for "
                           "the identity",
                           b.bound_digests.size(), b.bound_tags.size(), b.identity_digests.size());
@@ -242,13 +242,13 @@ int read_v2_fields(DcmItem &ds, uint16_t slot, PrivateBlock &b, cm_error *err)
 int check_fields(PrivateBlock &b, const std::string &paths, cm_error *err)
 {
     if (!key_id_syntax_ok(b.key_id))
-        return dicom_fail(err, CM_DICOM_EBLOCK, "the private block's key id field is malformed");
+        return cm_fail(err, CM_DICOM_EBLOCK, "the private block's key id field is malformed");
     if (cm_profile_from_name(b.profile.c_str()) < 0)
-        return dicom_fail(err, CM_DICOM_EBLOCK, "the private block's profile field is not a known profile");
+        return cm_fail(err, CM_DICOM_EBLOCK, "the private block's profile field is not a known profile");
     b.paths = split_paths(paths);
     size_t n = b.paths.size();
     if (b.lengths.size() != n || b.word_bytes.size() != n || b.segment_counts.size() != n)
-        return dicom_fail(err, CM_DICOM_EBLOCK,
+        return cm_fail(err, CM_DICOM_EBLOCK,
                           "private block lists disagree: %zu elements, %zu lengths, %zu word sizes, %zu segment counts",
                           n, b.lengths.size(), b.word_bytes.size(), b.segment_counts.size());
     uint64_t segments = 0;
@@ -256,7 +256,7 @@ int check_fields(PrivateBlock &b, const std::string &paths, cm_error *err)
         segments += c;
     if (b.nonce.size() != CM_NONCEBYTES || b.object_tag.size() != CM_TAGBYTES ||
         b.segment_tags.size() != segments * CM_SEGTAGBYTES)
-        return dicom_fail(err, CM_DICOM_EBLOCK,
+        return cm_fail(err, CM_DICOM_EBLOCK,
                           "private block sizes are wrong: nonce %zu bytes, object tag %zu, segment tags %zu for %llu "
                           "segments",
                           b.nonce.size(), b.object_tag.size(), b.segment_tags.size(), (unsigned long long)segments);
@@ -287,18 +287,6 @@ struct AadWriter {
 };
 
 } // namespace
-
-int dicom_fail(cm_error *err, int code, const char *fmt, ...)
-{
-    if (err != nullptr) {
-        err->code = code;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 void dicom_register_dictionary()
 {
@@ -365,7 +353,7 @@ int block_free_slot(DcmItem &ds, uint16_t *slot, cm_error *err)
             return 0;
         }
     }
-    return dicom_fail(err, CM_DICOM_EUNSUPPORTED, "every private block of group %04X is taken", kGroup);
+    return cm_fail(err, CM_DICOM_EUNSUPPORTED, "every private block of group %04X is taken", kGroup);
 }
 
 int block_write(DcmItem &ds, const PrivateBlock &b, cm_error *err)
@@ -422,7 +410,7 @@ int block_write(DcmItem &ds, const PrivateBlock &b, cm_error *err)
         put_bytes(F_MARKED_ORIGINALS, b.marked_originals);
     }
     if (c.bad())
-        return dicom_fail(err, CM_DICOM_EINTERNAL, "cannot add the private block: %s", c.text());
+        return cm_fail(err, CM_DICOM_EINTERNAL, "cannot add the private block: %s", c.text());
     return 0;
 }
 
@@ -434,7 +422,7 @@ int block_read(DcmItem &ds, uint16_t slot, PrivateBlock &b, cm_error *err)
     if (rc)
         return rc;
     if (b.block_version != 1 && b.block_version != 2)
-        return dicom_fail(err, CM_DICOM_EUNSUPPORTED, "private block version %u is not known to this build (1 and 2 are)",
+        return cm_fail(err, CM_DICOM_EUNSUPPORTED, "private block version %u is not known to this build (1 and 2 are)",
                           b.block_version);
     std::string paths;
     if ((rc = read_one(ds, slot, F_ENGINE_VERSION, b.engine_version, err)) ||
@@ -451,7 +439,7 @@ int block_read(DcmItem &ds, uint16_t slot, PrivateBlock &b, cm_error *err)
         return rc;
     /* every format this engine still opens: objects are never re-encrypted to read them */
     if (b.engine_version < CM_FORMAT_VERSION_MIN || b.engine_version > CM_FORMAT_VERSION)
-        return dicom_fail(err, CM_DICOM_EUNSUPPORTED, "engine format version %u is not known to this build (%u to %u)",
+        return cm_fail(err, CM_DICOM_EUNSUPPORTED, "engine format version %u is not known to this build (%u to %u)",
                           b.engine_version, CM_FORMAT_VERSION_MIN, CM_FORMAT_VERSION);
     return check_fields(b, paths, err);
 }

@@ -35,10 +35,10 @@ extern "C" void cm_dicom_pixels_free(cm_dicom_pixels *px)
 /* The frame's samples out of a loaded object. */
 static int frame_samples(const char *in_path, DcmDataset &ds, uint32_t frame, cm_dicom_pixels *px, cm_error *err)
 {
-    using chaosmask::dicom_fail;
+    
     uint16_t slot;
     if (chaosmask::block_find(ds, &slot) != CM_DICOM_ENOTENCRYPTED)
-        return dicom_fail(err, CM_DICOM_EENCRYPTED, "%s: encrypted; decrypt it first (chaosmask decrypt)", in_path);
+        return cm_fail(err, CM_DICOM_EENCRYPTED, "%s: encrypted; decrypt it first (chaosmask decrypt)", in_path);
     bool have_rows, have_cols;
     const Uint16 rows = get_us(ds, DCM_Rows, 0, &have_rows), cols = get_us(ds, DCM_Columns, 0, &have_cols);
     const Uint16 spp = get_us(ds, DCM_SamplesPerPixel, 1), bits = get_us(ds, DCM_BitsAllocated, 0);
@@ -47,32 +47,32 @@ static int frame_samples(const char *in_path, DcmDataset &ds, uint32_t frame, cm
     if (ds.findAndGetSint32(DCM_NumberOfFrames, nframes).bad() || nframes < 1)
         nframes = 1;
     if (!have_rows || !have_cols || rows == 0 || cols == 0)
-        return dicom_fail(err, CM_DICOM_EGEOMETRY, "%s: no image (Rows/Columns missing)", in_path);
+        return cm_fail(err, CM_DICOM_EGEOMETRY, "%s: no image (Rows/Columns missing)", in_path);
     if ((bits != 8 && bits != 16) || (spp != 1 && spp != 3))
-        return dicom_fail(err, CM_DICOM_EUNSUPPORTED,
+        return cm_fail(err, CM_DICOM_EUNSUPPORTED,
                           "%s: analysis reads 8- or 16-bit gray or RGB images; this one has BitsAllocated %u, "
                           "SamplesPerPixel %u", in_path, bits, spp);
     if (frame >= static_cast<uint32_t>(nframes))
-        return dicom_fail(err, CM_DICOM_EINTERNAL, "%s: frame %u requested, the object has %d", in_path,
+        return cm_fail(err, CM_DICOM_EINTERNAL, "%s: frame %u requested, the object has %d", in_path,
                           frame, static_cast<int>(nframes));
     chaosmask::register_decoders();
     E_TransferSyntax xfer = ds.getOriginalXfer();
     if (DcmXfer(xfer).isEncapsulated() &&
         ds.chooseRepresentation(EXS_LittleEndianExplicit, nullptr).bad())
-        return dicom_fail(err, CM_DICOM_EUNSUPPORTED, "%s: DCMTK cannot decode the transfer syntax %s",
+        return cm_fail(err, CM_DICOM_EUNSUPPORTED, "%s: DCMTK cannot decode the transfer syntax %s",
                           in_path, DcmXfer(xfer).getXferName());
     DcmElement *el = nullptr;
     const Uint8 *raw = nullptr;
     if (ds.findAndGetElement(DCM_PixelData, el).bad() || el == nullptr ||
         static_cast<DcmPixelData *>(el)->getUint8Array(const_cast<Uint8 *&>(raw)).bad() || raw == nullptr)
-        return dicom_fail(err, CM_DICOM_EGEOMETRY, "%s: no native Pixel Data after decoding", in_path);
+        return cm_fail(err, CM_DICOM_EGEOMETRY, "%s: no native Pixel Data after decoding", in_path);
     const size_t bps = bits / 8u, frame_bytes = static_cast<size_t>(rows) * cols * spp * bps;
     if (el->getLength() / frame_bytes <= frame)
-        return dicom_fail(err, CM_DICOM_EGEOMETRY, "%s: Pixel Data holds %lu bytes, frame %u needs %zu", in_path,
+        return cm_fail(err, CM_DICOM_EGEOMETRY, "%s: Pixel Data holds %lu bytes, frame %u needs %zu", in_path,
                           static_cast<unsigned long>(el->getLength()), frame, frame_bytes * (frame + 1));
     px->data = static_cast<uint8_t *>(malloc(frame_bytes));
     if (px->data == nullptr)
-        return dicom_fail(err, CM_DICOM_ENOMEM, "out of memory");
+        return cm_fail(err, CM_DICOM_ENOMEM, "out of memory");
     const Uint8 *src = raw + frame_bytes * frame;
     const size_t npix = static_cast<size_t>(rows) * cols;
     for (size_t p = 0; p < npix; p++)
@@ -97,7 +97,7 @@ static int frame_samples(const char *in_path, DcmDataset &ds, uint32_t frame, cm
 extern "C" int cm_dicom_read_frame(const char *in_path, uint32_t frame, cm_dicom_pixels *px, cm_error *err)
 {
     if (in_path == nullptr || px == nullptr)
-        return chaosmask::dicom_fail(err, CM_DICOM_EINTERNAL, "bad argument");
+        return cm_fail(err, CM_DICOM_EINTERNAL, "bad argument");
     memset(px, 0, sizeof *px);
     cm_dicom_object *obj = nullptr;
     int rc = cm_dicom_load(&obj, in_path, nullptr, err);

@@ -54,11 +54,11 @@ int recode_check(DcmDataset &ds, const std::string &recorded_uid, E_TransferSynt
     plan = RecodePlan();
     const DcmXfer recorded(recorded_uid.c_str()), now(current);
     if (recorded.getXfer() == EXS_Unknown)
-        return dicom_fail(err, CM_DICOM_EBLOCK, "the private block names an unknown transfer syntax");
+        return cm_fail(err, CM_DICOM_EBLOCK, "the private block names an unknown transfer syntax");
     if (recorded.isEncapsulated()) {
         if (recorded.getXfer() == current)
             return 0;
-        return dicom_fail(err, CM_DICOM_EREENCODED,
+        return cm_fail(err, CM_DICOM_EREENCODED,
                           "the object was encrypted in %s and has been transcoded to %s since: its masked fragments "
                           "are gone, so it cannot be decrypted (restore the archive copy)",
                           recorded.getXferName(), now.getXferName());
@@ -66,12 +66,12 @@ int recode_check(DcmDataset &ds, const std::string &recorded_uid, E_TransferSynt
     if (!now.isEncapsulated())
         return 0; /* native to native (implicit/explicit, little/big endian, deflate): words unchanged */
     if ((is_lossy(current) && !is_jpeg2000(current)) || marked_lossy(ds))
-        return dicom_fail(err, CM_DICOM_EREENCODED,
+        return cm_fail(err, CM_DICOM_EREENCODED,
                           "the encrypted object was compressed lossily (%s) after encryption: its masked pixels are "
                           "gone, so it cannot be decrypted (restore the archive copy)",
                           now.getXferName());
     if (is_jpeg2000(current))
-        return dicom_fail(err, CM_DICOM_EUNSUPPORTED,
+        return cm_fail(err, CM_DICOM_EUNSUPPORTED,
                           "the encrypted object was compressed with %s after encryption; DCMTK has no JPEG 2000 decoder: "
                           "convert it to a native transfer syntax first (e.g. gdcmconv --raw), then decrypt",
                           now.getXferName());
@@ -86,7 +86,7 @@ int recode_decode(DcmDataset &ds, const RecodePlan &plan, cm_error *err)
     register_decoders();
     OFCondition c = ds.chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
     if (c.bad() || !ds.canWriteXfer(EXS_LittleEndianExplicit))
-        return dicom_fail(err, CM_DICOM_EUNSUPPORTED, "the %s pixel data cannot be decoded: %s",
+        return cm_fail(err, CM_DICOM_EUNSUPPORTED, "the %s pixel data cannot be decoded: %s",
                           DcmXfer(plan.from).getXferName(), c.bad() ? c.text() : "no decoder");
     /* the encapsulated original representation is no longer wanted */
     DcmElement *e = nullptr;

@@ -151,6 +151,30 @@ static int commit_output(op_ctx *c, cm_atomic *f)
     return 0;
 }
 
+/* op_begin, the output chosen, and the key new objects get (key_id NULL: the active one). */
+static int op_begin_keyed(op_ctx *c, cm_app *app, const char *in, const char *out, cm_op_result *r,
+                          const char *key_id, uint8_t key[CM_KEYBYTES], char id[CM_KEYID_MAX])
+{
+    cm_error e = {0, ""};
+    if (op_begin(c, app, in, r, 1) != 0 || (out != NULL && choose_target(c, in, out) != 0))
+        return c->r->code;
+    if (cm_keys_get(c->keys, key_id, key, id, &e) != 0)
+        return op_fail(c, &e);
+    return 0;
+}
+
+/* An object that is still encrypted (encrypt, rekey, rebind): written when asked, then
+ * recorded, outcome included. */
+static void write_then_audit(op_ctx *c, int write, const char *event, const char *detail)
+{
+    if (write) {
+        cm_atomic f;
+        if (open_output(c, &f, CM_ATOMIC_UMASK) == 0)
+            commit_output(c, &f);
+    }
+    audit(c, event, c->r->wrote ? c->r->output : NULL, detail);
+}
+
 /* The already-encrypted input, copied to out byte for byte as it was verified. */
 static int copy_verified(op_ctx *c)
 {
@@ -172,12 +196,8 @@ int cm_op_encrypt_file(cm_app *app, const char *in, const char *out, const cm_op
     uint8_t key[CM_KEYBYTES];
     char id[CM_KEYID_MAX];
     cm_error e = {0, ""};
-    if (op_begin(&c, app, in, r, 1) != 0 || (out != NULL && choose_target(&c, in, out) != 0))
+    if (op_begin_keyed(&c, app, in, out, r, o->key_id, key, id) != 0)
         goto done;
-    if (cm_keys_get(c.keys, o->key_id, key, id, &e) != 0) {
-        op_fail(&c, &e);
-        goto done;
-    }
     cm_dicom_encrypt_params p = {o->profile, id, key, cm_keys_provider(c.keys), c.executor, o->force};
     int rc = cm_dicom_encrypt(c.obj, &p, &r->report, &e);
     cm_memzero(key, sizeof key);
@@ -194,12 +214,7 @@ int cm_op_encrypt_file(cm_app *app, const char *in, const char *out, const cm_op
         goto done;
     }
     cm_dicom_release_bytes(c.obj);
-    if (out != NULL) {
-        cm_atomic f;
-        if (open_output(&c, &f, CM_ATOMIC_UMASK) == 0)
-            commit_output(&c, &f);
-    }
-    audit(&c, "encrypt", r->wrote ? r->output : NULL, NULL);
+    write_then_audit(&c, out != NULL, "encrypt", NULL);
 done:
     cm_memzero(key, sizeof key);
     op_end(&c);
@@ -290,12 +305,8 @@ int cm_op_rekey_file(cm_app *app, const char *in, const char *out, const char *f
     uint8_t key[CM_KEYBYTES];
     char id[CM_KEYID_MAX];
     cm_error e = {0, ""};
-    if (op_begin(&c, app, in, r, 1) != 0 || (out != NULL && choose_target(&c, in, out) != 0))
+    if (op_begin_keyed(&c, app, in, out, r, NULL, key, id) != 0)
         goto done;
-    if (cm_keys_get(c.keys, NULL, key, id, &e) != 0) {
-        op_fail(&c, &e);
-        goto done;
-    }
     if ((r->skipped = rekey_skip(&c, from_id, id)) != NULL)
         goto done;
     cm_dicom_release_bytes(c.obj);
@@ -309,12 +320,7 @@ int cm_op_rekey_file(cm_app *app, const char *in, const char *out, const char *f
     }
     char detail[160];
     snprintf(detail, sizeof detail, "re-encrypted from key %s (%s)", old.key_id, old.profile);
-    if (out != NULL) {
-        cm_atomic f;
-        if (open_output(&c, &f, CM_ATOMIC_UMASK) == 0)
-            commit_output(&c, &f);
-    }
-    audit(&c, "rekey", r->wrote ? r->output : NULL, detail);
+    write_then_audit(&c, out != NULL, "rekey", detail);
 done:
     cm_memzero(key, sizeof key);
     op_end(&c);
@@ -334,10 +340,7 @@ int cm_op_rebind_file(cm_app *app, const char *in, cm_op_result *r)
         audit(&c, "rebind", NULL, NULL);
         goto done;
     }
-    cm_atomic f;
-    if (open_output(&c, &f, CM_ATOMIC_UMASK) == 0)
-        commit_output(&c, &f);
-    audit(&c, "rebind", r->wrote ? r->output : NULL, NULL);
+    write_then_audit(&c, 1, "rebind", NULL);
 done:
     op_end(&c);
     return r->code;

@@ -1,6 +1,5 @@
 /* outcome.c - the one mapping from any layer's code to an outcome class, and from a class to
  * an exit code, a DICOM status and an audit reason (app_outcome.h). */
-#include <stdarg.h>
 #include <stdio.h>
 
 #include "chaosmask/app_outcome.h"
@@ -112,16 +111,4 @@ uint16_t cm_outcome_store_status(cm_outcome outcome)
     case CM_OUT_USAGE: return 0x0110;
     default: return 0xC000;
     }
-}
-
-int cm_fail(cm_error *err, int code, const char *fmt, ...)
-{
-    if (err != NULL) {
-        err->code = code;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-    }
-    return code;
 }

@@ -89,26 +89,24 @@ enum { OPT_OUT = 'o', OPT_PROFILE = 'p', OPT_ANALOG = 'a', OPT_JSON = 'j' };
 
 static int run_analyze(cm_app *app, cm_cmdline *cl)
 {
-    const char *out = cm_cl_value(cl, OPT_OUT), *profile = cm_cl_value(cl, OPT_PROFILE);
+    const char *out = cm_cl_value(cl, OPT_OUT);
     int analog = cm_cl_flag(cl, OPT_ANALOG), mode = CM_PROFILE_DEFAULT;
-    if (cl->argc != 1 || out == NULL || (analog && profile != NULL)) {
+    if (cl->argc != 1 || out == NULL || (analog && cm_cl_value(cl, OPT_PROFILE) != NULL)) {
         cm_app_say(app, cl->argc != 1 || out == NULL ? "IMAGE and --out DIR are required (see chaosmask help analyze)"
                                                      : "--profile and --analog exclude each other");
         return CM_OUT_USAGE;
     }
-    if (profile != NULL) {
-        cm_error err = {0, ""};
-        if (cm_app_parse_profile(profile, &mode, &err) != 0) {
-            cm_app_say(app, "--profile: %s", err.msg);
-            return CM_OUT_USAGE;
-        }
+    if (!analog) {
+        int rc = cm_cl_profile(app, cl, OPT_PROFILE, &mode);
+        if (rc != 0)
+            return rc;
     }
     return analyze_image(app, cl->argv[0], out, analog ? CM_ANALYSIS_MODE_ANALOG : mode, cm_cl_flag(cl, OPT_JSON));
 }
 
 static const cm_optdef ANALYZE_OPTIONS[] = {
     {"out", OPT_OUT, "DIR", "where the metrics, images, figures and report go (required)"},
-    {"profile", OPT_PROFILE, "P", "lorenz-chacha20 (default), lorenz or aes-256-gcm"},
+    {"profile", OPT_PROFILE, "P", "lorenz-chacha20, lorenz or aes-256-gcm (default: the configuration's)"},
     {"analog", OPT_ANALOG, NULL, "the paper's analog channel (master + 2 delayed slaves, F = M + eta.z)"},
     {"json", OPT_JSON, NULL, "print the metrics as one JSON object on stdout"},
     CM_OPT_END,

@@ -13,6 +13,8 @@
 #ifndef CHAOSMASK_ERROR_H
 #define CHAOSMASK_ERROR_H
 
+#include <stdarg.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -25,6 +27,11 @@ typedef struct cm_error {
 } cm_error;
 
 static inline int cm_failed(int code) { return code < 0; }
+
+/* Fills err (when not NULL) with code and a printf-style message; returns code.  The one
+ * formatter of every layer's errors. */
+int cm_fail(cm_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int cm_vfail(cm_error *err, int code, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 
 #ifdef __cplusplus
 }

@@ -62,8 +62,6 @@ int cm_outcome_worst(int a, int b);
  * 0xC000 cannot understand, 0x0110 processing failure. */
 uint16_t cm_outcome_store_status(cm_outcome outcome);
 
-/* Fills err (when not NULL): code and a printf-style message.  Returns code. */
-int cm_fail(cm_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #ifdef __cplusplus
 }
