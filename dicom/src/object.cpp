@@ -27,21 +27,48 @@ using namespace chaosmask;
 namespace chaosmask {
 namespace {
 
-/* A DCMTK consumer writing to a file descriptor with write(2), keeping the first error:
- * DCMTK's own file stream loses errors of the final flush (a full disk). */
+/* A DCMTK consumer writing to a file descriptor with write(2) through a 64 KiB buffer (DCMTK
+ * hands over every element header and value separately), keeping the first error: DCMTK's own
+ * file stream loses errors of the final flush (a full disk). */
 class FdConsumer : public DcmConsumer {
   public:
-    explicit FdConsumer(int fd) : fd_(fd) {}
+    explicit FdConsumer(int fd) : fd_(fd), buf_(new char[BUFSIZE]) {}
     OFBool good() const override { return status_.good(); }
     OFCondition status() const override { return status_; }
-    OFBool isFlushed() const override { return OFTrue; }
+    OFBool isFlushed() const override { return used_ == 0; }
     offile_off_t avail() const override { return status_.good() ? OFstatic_cast(offile_off_t, 1 << 30) : 0; }
     offile_off_t write(const void *buf, offile_off_t buflen) override
     {
         const char *p = static_cast<const char *>(buf);
-        offile_off_t done = 0;
-        while (status_.good() && done < buflen) {
-            ssize_t n = ::write(fd_, p + done, static_cast<size_t>(buflen - done));
+        size_t len = static_cast<size_t>(buflen);
+        if (used_ + len <= BUFSIZE) {
+            memcpy(buf_.get() + used_, p, len);
+            used_ += len;
+            return buflen;
+        }
+        flush();
+        if (len < BUFSIZE) {
+            memcpy(buf_.get(), p, len);
+            used_ = len;
+            return status_.good() ? buflen : 0;
+        }
+        return status_.good() ? static_cast<offile_off_t>(write_all(p, len)) : 0;
+    }
+    void flush() override
+    {
+        if (used_ > 0)
+            write_all(buf_.get(), used_);
+        used_ = 0;
+    }
+    int error_number() const { return errno_; }
+
+  private:
+    static const size_t BUFSIZE = 64 * 1024;
+    size_t write_all(const char *p, size_t len)
+    {
+        size_t done = 0;
+        while (status_.good() && done < len) {
+            ssize_t n = ::write(fd_, p + done, len - done);
             if (n < 0 && errno == EINTR)
                 continue;
             if (n <= 0) {
@@ -49,15 +76,13 @@ class FdConsumer : public DcmConsumer {
                 status_ = makeOFCondition(OFM_dcmdata, 901, OF_error, strerror(errno_));
                 break;
             }
-            done += n;
+            done += static_cast<size_t>(n);
         }
         return done;
     }
-    void flush() override {}
-    int error_number() const { return errno_; }
-
-  private:
     int fd_;
+    std::unique_ptr<char[]> buf_;
+    size_t used_ = 0;
     int errno_ = 0;
     OFCondition status_ = EC_Normal;
 };
@@ -65,7 +90,7 @@ class FdConsumer : public DcmConsumer {
 class FdOutputStream : public DcmOutputStream {
   public:
     explicit FdOutputStream(int fd) : DcmOutputStream(&consumer_), consumer_(fd) {}
-    const FdConsumer &consumer() const { return consumer_; }
+    FdConsumer &consumer() { return consumer_; }
 
   private:
     FdConsumer consumer_;
@@ -274,6 +299,7 @@ extern "C" int cm_dicom_write_fd(cm_dicom_object *obj, int fd, int as_read, cm_e
             return cm_fail(err, CM_DICOM_EINTERNAL, "the bytes as read were released");
         FdConsumer out(fd);
         out.write(obj->bytes.get(), static_cast<offile_off_t>(obj->len));
+        out.flush();
         if (!out.good())
             return cm_fail(err, CM_DICOM_EIO, "write: %s", strerror(out.error_number()));
         return 0;
@@ -295,7 +321,10 @@ extern "C" int cm_dicom_write_fd(cm_dicom_object *obj, int fd, int as_read, cm_e
         ff.transferEnd();
         if (c.good()) {
             stream.flush(); /* a deflated transfer syntax keeps its last bytes in the zlib filter */
+            stream.consumer().flush();
             c = stream.status();
+            if (c.good())
+                c = stream.consumer().status();
         }
         if (c.good() && !stream.isFlushed())
             c = makeOFCondition(OFM_dcmdata, 902, OF_error, "output not flushed");

@@ -69,6 +69,9 @@ typedef struct run {
     size_t ndone;
     unsigned pending;         /* records not yet committed */
     double last_commit;
+    int *sync_fds;            /* the file systems written to, made durable before each commit */
+    size_t nsync;
+    int sync_errno;           /* the first failure to make outputs durable */
     /* reporting */
     pthread_mutex_t lock;
     double t0, last_progress;
@@ -304,7 +307,41 @@ static int journal_open(run *r, cm_error *err)
     return rc;
 }
 
-/* Records a final outcome (under r->lock); commits every 64 records or 2 seconds. */
+/* Group commit: the outputs of the records about to be committed reach the disk first (files
+ * written with CM_ATOMIC_SYNC_DEFER or _FILE, and the directories their renames changed), so the
+ * journal never holds an outcome a crash could still undo.  0, or -1 with r->sync_errno set. */
+static int make_durable(run *r)
+{
+    for (size_t i = 0; i < r->nsync; i++)
+        if (syncfs(r->sync_fds[i]) != 0) {
+            if (r->sync_errno == 0)
+                r->sync_errno = errno;
+            return -1;
+        }
+    return 0;
+}
+
+static int open_sync_fds(run *r, cm_error *err)
+{
+    const cm_migrate_opts *o = r->o;
+    size_t n = o->out_dir != NULL ? 1 : o->npaths;
+    r->sync_fds = calloc(n, sizeof *r->sync_fds);
+    if (r->sync_fds == NULL)
+        return cm_fail(err, CM_APP_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const char *p = o->out_dir != NULL ? r->out_real : o->paths[i];
+        int fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0)
+            return cm_fail(err, CM_APP_EIO, "%s: %s", p, strerror(errno));
+        r->sync_fds[r->nsync++] = fd;
+    }
+    /* new files in a mirror are synced by batch; a replaced original only after its replacement */
+    r->app->write_sync = o->out_dir != NULL ? CM_ATOMIC_SYNC_DEFER : CM_ATOMIC_SYNC_FILE;
+    return 0;
+}
+
+/* Records a final outcome (under r->lock); commits every 64 records or 2 seconds, once the
+ * outputs are durable (a batch that cannot be made durable stays uncommitted: redone by --resume). */
 static void journal_record(run *r, const cm_migrate_file *f)
 {
     if (r->db == NULL || f->from_journal || strcmp(f->outcome, "failed") == 0)
@@ -318,22 +355,39 @@ static void journal_record(run *r, const cm_migrate_file *f)
     sqlite3_reset(r->insert);
     double now = cm_app_seconds();
     if (++r->pending >= 64 || now - r->last_commit >= 2.0) {
-        sql(r, "COMMIT; BEGIN", NULL);
-        r->pending = 0;
+        if (make_durable(r) == 0) {
+            sql(r, "COMMIT; BEGIN", NULL);
+            r->pending = 0;
+        }
         r->last_commit = now;
     }
 }
 
-static void journal_close(run *r)
+/* Commits the last batch when its outputs are durable; 0, or CM_APP_EIO when they could not be
+ * made so (the batch is rolled back and redone by --resume). */
+static int journal_close(run *r, cm_error *err)
 {
+    int rc = 0;
     if (r->db != NULL) {
-        sql(r, "COMMIT", NULL);
+        if (make_durable(r) == 0) {
+            sql(r, "COMMIT", NULL);
+        } else {
+            sql(r, "ROLLBACK", NULL);
+            rc = cm_fail(err, CM_APP_EIO,
+                         "the outputs could not be flushed to disk (%s): the journal does not record the last %u "
+                         "files; run the same command with --resume",
+                         strerror(r->sync_errno), r->pending);
+        }
         sqlite3_finalize(r->insert);
         sqlite3_close(r->db);
     }
+    for (size_t i = 0; i < r->nsync; i++)
+        close(r->sync_fds[i]);
+    free(r->sync_fds);
     for (size_t i = 0; i < r->ndone; i++)
         free(r->done[i].path);
     free(r->done);
+    return rc;
 }
 
 /* ---- summary and reporting ---- */
@@ -651,6 +705,8 @@ static int prepare(run *r, cm_error *err)
         if (rc != 0)
             return rc;
     }
+    if (!o->dry_run && writes(r) && open_sync_fds(r, err) != 0)
+        return err->code;
     if (!o->dry_run && o->action != CM_MIGRATE_SCAN)
         return journal_open(r, err);
     return 0;
@@ -683,7 +739,10 @@ int cm_migrate_run(cm_app *app, const cm_migrate_opts *o, cm_migrate_summary *s,
         const cm_executor *ex = cm_pool_executor(pool);
         ex->run(ex->self, r.nfiles, process, &r);
     }
-    journal_close(&r);
+    cm_error close_err = {0, ""};
+    if (journal_close(&r, &close_err) != 0 && rc == 0)
+        rc = close_err.code, *err = close_err;
+    app->write_sync = CM_ATOMIC_SYNC_FULL;
     for (size_t i = 0; i < r.nfiles; i++)
         free(r.files[i].path), free(r.files[i].rel);
     free(r.files);

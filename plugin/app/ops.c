@@ -123,10 +123,18 @@ static int audit(op_ctx *c, const char *event, const char *output, const char *d
     return e.code;
 }
 
+/* How an output is made durable: as the application asks, except that a replaced original is
+ * never renamed away before its replacement is on disk. */
+static int output_sync(const op_ctx *c)
+{
+    int s = c->app->write_sync;
+    return c->in_place && s == CM_ATOMIC_SYNC_DEFER ? CM_ATOMIC_SYNC_FILE : s;
+}
+
 /* Opens the atomic output for target (metadata kept in place; mode for a new file). */
 static int open_output(op_ctx *c, cm_atomic *f, unsigned new_mode)
 {
-    cm_atomic_opts o = {.mode = new_mode};
+    cm_atomic_opts o = {.mode = new_mode, .sync = output_sync(c)};
     if (c->in_place)
         o.like = &c->in_stat;
     cm_error e = {0, ""};
@@ -180,7 +188,7 @@ static int copy_verified(op_ctx *c)
 {
     cm_atomic f;
     cm_error e = {0, ""};
-    cm_atomic_opts o = {.mode = CM_ATOMIC_UMASK};
+    cm_atomic_opts o = {.mode = CM_ATOMIC_UMASK, .sync = output_sync(c)};
     size_t len = 0;
     const uint8_t *bytes = cm_dicom_bytes(c->obj, &len);
     if (cm_atomic_open(&f, c->target, &o, &e) != 0 || cm_atomic_write(&f, bytes, len, &e) != 0) {

@@ -33,6 +33,8 @@ typedef struct cm_app {
     cm_keys *keys;            /* opened by cm_app_keys */
     cm_audit *audit;          /* opened by cm_app_audit */
     cm_pool *pool;            /* created by cm_app_pool */
+    int write_sync;           /* CM_ATOMIC_SYNC_... for the file operations' outputs (FULL unless a
+                                 caller such as migrate syncs its batches itself) */
 } cm_app;
 
 void cm_app_init(cm_app *app, const char *program);

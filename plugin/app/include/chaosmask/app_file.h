@@ -41,7 +41,16 @@ typedef struct cm_atomic_opts {
     unsigned mode;             /* CM_ATOMIC_UMASK or an explicit mode (07777 bits) */
     const struct stat *like;   /* in place: keep owner, group, mode and mtime of this file */
     int no_replace;            /* fail with CM_APP_EIO (EEXIST) rather than replace a file */
+    int sync;                  /* CM_ATOMIC_SYNC_...: how commit makes the file durable */
 } cm_atomic_opts;
+
+/* Durability of a commit.  FULL: the file is fsynced before the rename and its directory after
+ * it, so the new content is on disk when commit returns.  FILE: the file is fsynced before the
+ * rename (a crash never leaves a replaced original without its replacement), the directory is
+ * left to the caller.  DEFER: no fsync at all; the caller makes a batch durable (syncfs) before
+ * it declares the batch done - for new files whose source still exists, never for a
+ * replacement. */
+enum { CM_ATOMIC_SYNC_FULL = 0, CM_ATOMIC_SYNC_FILE = 1, CM_ATOMIC_SYNC_DEFER = 2 };
 
 typedef struct cm_atomic {
     int fd;                    /* write here (or through cm_atomic_stream) */
