@@ -88,10 +88,12 @@ dciodvfy_errors() {
   command -v dciodvfy >/dev/null || return 0
   local f=$1
   if xfer "$f" | grep -q Deflated; then
-    f="$WORK/out/inflated.dcm"
-    dcmconv +te "$1" "$f" 2>/dev/null || { echo "Error - dcmconv could not inflate"; return 0; }
+    # a name of its own: the two sides of a comparison run at the same time
+    f=$(mktemp "$WORK/out/inflated.XXXXXX")
+    dcmconv +te "$1" "$f" 2>/dev/null || { echo "Error - dcmconv could not inflate"; rm -f "$f"; return 0; }
   fi
   dciodvfy "$f" 2>&1 | grep -E '^Error' | sed 's/ - (0x0099,0x[0-9a-f]*)//' | sort -u
+  [ "$f" = "$1" ] || rm -f "$f"
 }
 
 pass=0 fail=0 refused=0
