@@ -746,26 +746,19 @@ class Walker {
             return rep_.fail(CM_DICOM_EINPUT, "element %s at byte offset %" PRIu64 "%s has an undefined length in "
                              "implicit VR big endian: DCMTK may read it in either byte order, so it cannot be checked",
                              t.s, at, rep_.offset_note());
-        case ValueRule::Refused:
-            if (h.len == kUndefinedLength) {
-                char vr[16];
-                if (f.enc.explicit_vr)
-                    snprintf(vr, sizeof vr, "VR '%c%c'", isprint(h.vr[0]) ? h.vr[0] : '?',
-                             isprint(h.vr[1]) ? h.vr[1] : '?');
-                else
-                    snprintf(vr, sizeof vr, "its VR");
-                return rep_.fail(CM_DICOM_EINPUT, "malformed: element %s at byte offset %" PRIu64 "%s has an "
-                                 "undefined length, which %s does not allow here",
-                                 t.s, at, rep_.offset_note(), vr);
-            }
-            return rep_.fail(CM_DICOM_EINPUT, "malformed: element %s at byte offset %" PRIu64 "%s cannot be read",
-                             t.s, at, rep_.offset_note());
+        case ValueRule::Refused: { /* only ever an undefined length */
+            char vr[16];
+            if (f.enc.explicit_vr)
+                snprintf(vr, sizeof vr, "VR '%c%c'", isprint(h.vr[0]) ? h.vr[0] : '?', isprint(h.vr[1]) ? h.vr[1] : '?');
+            else
+                snprintf(vr, sizeof vr, "its VR");
+            return rep_.fail(CM_DICOM_EINPUT, "malformed: element %s at byte offset %" PRIu64 "%s has an undefined "
+                             "length, which %s does not allow here",
+                             t.s, at, rep_.offset_note(), vr);
+        }
         case ValueRule::Value:
             break;
         }
-        if (h.len == kUndefinedLength) /* a 2-byte length never is; this is defensive */
-            return rep_.fail(CM_DICOM_EINPUT, "malformed: element %s at byte offset %" PRIu64 "%s has an undefined "
-                             "length", t.s, at, rep_.offset_note());
         if (int rc = check_fits(f, what.c_str(), at, value_at, h.len))
             return rc;
         if (f.kind == FrameKind::Meta && h.g == 0x0002 && h.e == 0x0010 && !have_ts_)

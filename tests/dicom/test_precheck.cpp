@@ -479,6 +479,9 @@ void test_constructions()
            check_dataset(cat({le.header(0x7FE0, 0x0010, "OB", kUndef), le.item(100), Bytes(10, 0)}), kJpegLosslessUid,
                          &err),
            err, CM_DICOM_EINPUT, {"truncated: pixel data fragment at byte offset 12 claims 100 bytes but 10 remain"});
+    Bytes ox = cat({le.header(0x7FE0, 0x0010, "OB", kUndef), le.item(0), le.seq_end()});
+    ox[4] = 'O', ox[5] = 'X'; /* read as OW by DCMTK: still encapsulated pixel data */
+    expect("Pixel Data with the VR 'OX'", check_dataset(ox, kJpegLosslessUid, &err), err, 0);
     expect("overlay data encapsulated",
            check_dataset(cat({le.header(0x6002, 0x3000, "OW", kUndef), le.item(0), le.seq_end()}), kJpegLosslessUid,
                          &err),
