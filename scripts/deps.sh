@@ -5,6 +5,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config clang          # toolchains (clang: the reproducibility build)
   libssl-dev zlib1g-dev libpng-dev libinih-dev     # OpenSSL, zlib, libpng, inih
+  libsqlite3-dev                                   # the resume journal of `chaosmask migrate`
   libcairo2-dev                                    # charts of `chaosmask analyze` / `paper`
   dcmtk libdcmtk-dev                               # DICOM and its command-line tools
   python3 python3-pydicom                          # DICOM sample files for the corpus tests

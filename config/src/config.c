@@ -55,8 +55,13 @@ void cm_config_defaults(cm_config *cfg)
     snprintf(cfg->archive_dir, sizeof cfg->archive_dir, "%s", "archive");
     snprintf(cfg->scp_aetitle, sizeof cfg->scp_aetitle, "%s", "CHAOSMASK");
     cfg->scp_port = 11112;
-    cfg->log_level = CM_LOG_INFO;
-    cfg->audit_path[0] = '\0';
+    cfg->log_level = CM_LOG_WARN;
+    snprintf(cfg->audit_path, sizeof cfg->audit_path, "%s", "audit.log");
+    cfg->audit_fsync = 1;
+    cfg->max_depth = 32;
+    cfg->max_elements = 1000000;
+    cfg->max_object_bytes = (uint64_t)4 << 30;
+    cfg->identity_policy = CM_IDENTITY_REFUSE;
 }
 
 /* ---- value parsers: 0, or -1 with `why` saying what is wrong and what is expected ---- */
@@ -174,6 +179,81 @@ static int parse_log_level(cm_config *cfg, const char *value, char *why, size_t 
     return -1;
 }
 
+static int parse_yes_no(const char *key, const char *value, int *out, char *why, size_t whysz)
+{
+    if (strcmp(value, "yes") == 0 || strcmp(value, "no") == 0) {
+        *out = value[0] == 'y';
+        return 0;
+    }
+    snprintf(why, whysz, "%s '%s' is not yes or no", key, value);
+    return -1;
+}
+
+static int parse_audit_fsync(cm_config *cfg, const char *value, char *why, size_t whysz)
+{
+    return parse_yes_no("audit_fsync", value, &cfg->audit_fsync, why, whysz);
+}
+
+static int parse_max_depth(cm_config *cfg, const char *value, char *why, size_t whysz)
+{
+    unsigned long v;
+    if (parse_uint(value, CM_MAX_DEPTH_LIMIT, &v) != 0 || v == 0) {
+        snprintf(why, whysz, "max_depth '%s' is not a whole number from 1 to %u", value, CM_MAX_DEPTH_LIMIT);
+        return -1;
+    }
+    cfg->max_depth = (unsigned)v;
+    return 0;
+}
+
+static int parse_max_elements(cm_config *cfg, const char *value, char *why, size_t whysz)
+{
+    unsigned long v;
+    if (parse_uint(value, 1000000000ul, &v) != 0 || v == 0) {
+        snprintf(why, whysz, "max_elements '%s' is not a whole number from 1 to 1000000000", value);
+        return -1;
+    }
+    cfg->max_elements = v;
+    return 0;
+}
+
+/* A size: digits with an optional K, M or G (binary) suffix, from 1K to 64G. */
+static int parse_max_object_size(cm_config *cfg, const char *value, char *why, size_t whysz)
+{
+    char digits[16];
+    size_t n = strlen(value);
+    unsigned shift = 0;
+    if (n > 0 && strchr("KkMmGg", value[n - 1]) != NULL) {
+        char c = (char)(value[n - 1] | 0x20);
+        shift = c == 'k' ? 10 : c == 'm' ? 20 : 30;
+        n--;
+    }
+    unsigned long v = 0;
+    int ok = n > 0 && n < sizeof digits;
+    if (ok) {
+        memcpy(digits, value, n);
+        digits[n] = '\0';
+        ok = parse_uint(digits, 999999999ul, &v) == 0;
+    }
+    uint64_t bytes = (uint64_t)v << shift;
+    if (!ok || bytes < 1024 || bytes > ((uint64_t)64 << 30)) {
+        snprintf(why, whysz, "max_object_size '%s' is not a size from 1K to 64G (digits with an optional K, M or G)",
+                 value);
+        return -1;
+    }
+    cfg->max_object_bytes = bytes;
+    return 0;
+}
+
+static int parse_identity(cm_config *cfg, const char *value, char *why, size_t whysz)
+{
+    if (strcmp(value, "refuse") == 0 || strcmp(value, "allow") == 0) {
+        cfg->identity_policy = value[0] == 'r' ? CM_IDENTITY_REFUSE : CM_IDENTITY_ALLOW;
+        return 0;
+    }
+    snprintf(why, whysz, "patient_identity '%s' is not refuse or allow", value);
+    return -1;
+}
+
 /* ---- the schema ---- */
 
 struct config_key {
@@ -187,10 +267,13 @@ static const struct config_key config_keys[] = {
     {"keyring", "dir", parse_keyring_dir}, {"archive", "dir", parse_archive_dir},
     {"scp", "aetitle", parse_aetitle},     {"scp", "port", parse_port},
     {"log", "level", parse_log_level},     {"log", "audit", parse_audit},
+    {"log", "audit_fsync", parse_audit_fsync}, {"dicom", "max_depth", parse_max_depth},
+    {"dicom", "max_elements", parse_max_elements}, {"dicom", "max_object_size", parse_max_object_size},
+    {"dicom", "patient_identity", parse_identity},
 };
 #define N_CONFIG_KEYS (sizeof config_keys / sizeof config_keys[0])
 
-static const char *const config_sections[] = {"engine", "keyring", "archive", "scp", "log"};
+static const char *const config_sections[] = {"engine", "keyring", "archive", "scp", "log", "dicom"};
 #define N_CONFIG_SECTIONS (sizeof config_sections / sizeof config_sections[0])
 
 static int section_known(const char *section)

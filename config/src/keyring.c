@@ -60,8 +60,10 @@ static const char *printable_id(const char *id, char buf[300])
     return buf;
 }
 
-static int invalid_id(const char *id, cm_error *err)
+int cm_keyid_check(const char *id, cm_error *err)
 {
+    if (cm_keyid_valid(id))
+        return 0;
     char shown[300];
     if (id == NULL)
         return cfg_fail(err, CM_CFG_EINVAL, "no key id given; expected " KEYID_RULE);
@@ -207,6 +209,8 @@ int cm_keyfile_read(const char *path, uint8_t key[32], cm_error *err)
 
 /* ---- the key ring directory ---- */
 
+static int check_ring_path(const char *dir, cm_error *err);
+
 /* dir exists, is a directory (symlinks to one are fine), belongs to us or root, and nobody but
  * its owner can add, replace or remove keys in it. */
 static int check_ring_dir(const char *dir, cm_error *err)
@@ -235,6 +239,12 @@ static int check_ring_dir(const char *dir, cm_error *err)
     return 0;
 }
 
+int cm_keyring_check_dir(const char *dir, cm_error *err)
+{
+    int rc = check_ring_path(dir, err);
+    return rc != 0 ? rc : check_ring_dir(dir, err);
+}
+
 static int check_ring_path(const char *dir, cm_error *err)
 {
     if (dir == NULL || dir[0] == '\0')
@@ -245,8 +255,7 @@ static int check_ring_path(const char *dir, cm_error *err)
     return 0;
 }
 
-/* DIR/active -> id; "" when the file does not exist. */
-static int read_active(const char *dir, char id[CM_KEYID_MAX], cm_error *err)
+int cm_keyring_read_active(const char *dir, char id[CM_KEYID_MAX], cm_error *err)
 {
     char path[CM_PATH_MAX], text[ACTIVE_MAX + 2];
     size_t n = 0;
@@ -275,13 +284,11 @@ int cm_keyring_open(cm_keyring *kr, const char *dir, cm_error *err)
     if (kr == NULL)
         return cfg_fail(err, CM_CFG_EINVAL, "cm_keyring_open: kr is NULL");
     memset(kr, 0, sizeof *kr);
-    int rc = check_ring_path(dir, err);
-    if (rc == 0)
-        rc = check_ring_dir(dir, err);
+    int rc = cm_keyring_check_dir(dir, err);
     if (rc != 0)
         return rc;
     snprintf(kr->dir, sizeof kr->dir, "%s", dir);
-    rc = read_active(dir, kr->active_id, err);
+    rc = cm_keyring_read_active(dir, kr->active_id, err);
     if (rc != 0)
         memset(kr, 0, sizeof *kr);
     return rc;
@@ -292,42 +299,64 @@ static int compare_names(const void *a, const void *b)
     return strcmp((const char *)a, (const char *)b);
 }
 
-/* ", "-separated ids of the key files in dir (sorted; at most LIST_MAX), or "no keys". */
-static void list_key_ids(const char *dir, char *buf, size_t bufsz)
+int cm_keyring_list(const char *dir, char (*ids)[CM_KEYID_MAX], size_t max, size_t *total, cm_error *err)
 {
-    char ids[LIST_MAX][CM_KEYID_MAX];
-    size_t count = 0, more = 0;
+    *total = 0;
     DIR *d = opendir(dir);
-    snprintf(buf, bufsz, "no keys");
     if (d == NULL)
-        return;
+        return cfg_fail(err, errno == ENOENT ? CM_CFG_ENOENT : CM_CFG_EIO, "cannot list key ring %s: %s", dir,
+                        strerror(errno));
+    char (*all)[CM_KEYID_MAX] = NULL;
+    size_t count = 0, cap = 0;
+    int rc = 0;
     struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        size_t slen = sizeof KEY_SUFFIX - 1;
-        if (len <= slen || len - slen >= CM_KEYID_MAX ||
-            strcmp(e->d_name + len - slen, KEY_SUFFIX) != 0)
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name), slen = sizeof KEY_SUFFIX - 1;
+        if (len <= slen || len - slen >= CM_KEYID_MAX || strcmp(e->d_name + len - slen, KEY_SUFFIX) != 0)
             continue;
         char id[CM_KEYID_MAX];
         memcpy(id, e->d_name, len - slen);
         id[len - slen] = '\0';
         if (!cm_keyid_valid(id))
             continue;
-        if (count < LIST_MAX)
-            memcpy(ids[count++], id, sizeof id);
-        else
-            more++;
+        if (count == cap) {
+            size_t ncap = cap ? 2 * cap : 16;
+            void *p = realloc(all, ncap * sizeof *all);
+            if (p == NULL) {
+                rc = cfg_fail(err, CM_CFG_EIO, "cannot list key ring %s: out of memory", dir);
+                break;
+            }
+            all = p;
+            cap = ncap;
+        }
+        memcpy(all[count++], id, sizeof id);
     }
     closedir(d);
-    if (count == 0)
+    if (rc == 0) {
+        if (count > 0)
+            qsort(all, count, sizeof all[0], compare_names);
+        for (size_t i = 0; i < count && i < max; i++)
+            memcpy(ids[i], all[i], sizeof all[i]);
+        *total = count;
+    }
+    free(all);
+    return rc;
+}
+
+/* ", "-separated ids of the key files in dir (sorted; at most LIST_MAX), or "no keys". */
+static void list_key_ids(const char *dir, char *buf, size_t bufsz)
+{
+    char ids[LIST_MAX][CM_KEYID_MAX];
+    size_t total = 0;
+    snprintf(buf, bufsz, "no keys");
+    if (cm_keyring_list(dir, ids, LIST_MAX, &total, NULL) != 0 || total == 0)
         return;
-    qsort(ids, count, sizeof ids[0], compare_names);
-    size_t n = 0;
+    size_t n = 0, shown = total < LIST_MAX ? total : LIST_MAX;
     buf[0] = '\0';
-    for (size_t i = 0; i < count && n < bufsz; i++)
+    for (size_t i = 0; i < shown && n < bufsz; i++)
         n += (size_t)snprintf(buf + n, bufsz - n, "%s%s", i ? ", " : "", ids[i]);
-    if (more && n < bufsz)
-        snprintf(buf + n, bufsz - n, " and %zu more", more);
+    if (total > shown && n < bufsz)
+        snprintf(buf + n, bufsz - n, " and %zu more", total - shown);
 }
 
 /* DIR/ID.key, reported as an unknown key when it does not exist. */
@@ -354,146 +383,10 @@ int cm_keyring_load_key(const cm_keyring *kr, const char *id, uint8_t key[32], c
         return cfg_fail(err, CM_CFG_EINVAL, "cm_keyring_load_key: %s is NULL", kr ? "key" : "kr");
     if (!cm_keyid_valid(id)) {
         cm_memzero(key, 32);
-        return invalid_id(id, err);
+        return cm_keyid_check(id, err);
     }
     if (kr->dir[0] == '\0')
         return cfg_fail(err, CM_CFG_EINVAL, "cm_keyring_load_key: key ring not opened");
     return read_ring_key(kr->dir, id, key, err);
 }
 
-static int write_active(const char *dir, const char *id, cm_error *err)
-{
-    char line[CM_KEYID_MAX + 1];
-    int n = snprintf(line, sizeof line, "%s\n", id);
-    return cfg_write_atomic(dir, ACTIVE_NAME, line, (size_t)n, 0644, 0, err);
-}
-
-int cm_keyring_set_active(const char *dir, const char *id, cm_error *err)
-{
-    int rc = check_ring_path(dir, err);
-    if (rc != 0)
-        return rc;
-    if (!cm_keyid_valid(id))
-        return invalid_id(id, err);
-    rc = check_ring_dir(dir, err);
-    if (rc != 0)
-        return rc;
-    /* Only a key that can actually be read may become the key of every new object. */
-    uint8_t key[32];
-    rc = read_ring_key(dir, id, key, err);
-    cm_memzero(key, sizeof key);
-    if (rc != 0)
-        return rc;
-    return write_active(dir, id, err);
-}
-
-/* Creates dir (one level, mode 0700) unless it exists, and makes the new entry durable. */
-static int make_ring_dir(const char *dir, cm_error *err)
-{
-    if (mkdir(dir, 0700) != 0) {
-        if (errno == EEXIST)
-            return 0;
-        return cfg_fail(err, errno == ENOENT ? CM_CFG_ENOENT : CM_CFG_EIO,
-                        "cannot create key ring directory %s: %s%s", dir, strerror(errno),
-                        errno == ENOENT ? " (its parent directory must exist)" : "");
-    }
-    char parent[CM_PATH_MAX];
-    snprintf(parent, sizeof parent, "%s", dir);
-    size_t len = strlen(parent);
-    while (len > 1 && parent[len - 1] == '/')
-        parent[--len] = '\0';
-    char *slash = strrchr(parent, '/');
-    if (slash == NULL)
-        snprintf(parent, sizeof parent, ".");
-    else
-        slash[slash == parent ? 1 : 0] = '\0';
-    return cfg_fsync_dir(parent, err);
-}
-
-/* Writes a fresh random key as DIR/ID.key; CM_CFG_EEXIST when that file exists. */
-static int write_new_key(const char *dir, const char *id, cm_error *err)
-{
-    static const char hex[] = "0123456789abcdef";
-    uint8_t key[32];
-    char text[2 * sizeof key + 1];
-    char name[CM_KEYID_MAX + sizeof KEY_SUFFIX];
-    snprintf(name, sizeof name, "%s%s", id, KEY_SUFFIX);
-    int rc = 0;
-    if (cm_random(key, sizeof key) != 0) {
-        rc = cfg_fail(err, CM_CFG_EIO, "cannot generate key '%s': the random generator failed", id);
-    } else {
-        for (size_t i = 0; i < sizeof key; i++) {
-            text[2 * i] = hex[key[i] >> 4];
-            text[2 * i + 1] = hex[key[i] & 15];
-        }
-        text[2 * sizeof key] = '\n';
-        rc = cfg_write_atomic(dir, name, text, sizeof text, 0600, 1, err);
-    }
-    cm_memzero(key, sizeof key);
-    cm_memzero(text, sizeof text);
-    return rc;
-}
-
-int cm_keyring_generate(const char *dir, const char *id_or_null, int make_active,
-                        char id_out[CM_KEYID_MAX], int *is_active, cm_error *err)
-{
-    int rc = check_ring_path(dir, err);
-    if (rc != 0)
-        return rc;
-    if (id_or_null != NULL && !cm_keyid_valid(id_or_null))
-        return invalid_id(id_or_null, err);
-    rc = make_ring_dir(dir, err);
-    if (rc == 0)
-        rc = check_ring_dir(dir, err);
-    if (rc != 0)
-        return rc;
-    char active[CM_KEYID_MAX];
-    rc = read_active(dir, active, err);
-    if (rc != 0 && !make_active) /* a broken `active` is repaired only on request */
-        return rc;
-    int becomes_active = make_active || active[0] == '\0';
-
-    char id[CM_KEYID_MAX];
-    if (id_or_null != NULL) {
-        snprintf(id, sizeof id, "%s", id_or_null);
-        rc = write_new_key(dir, id, err);
-        if (rc == CM_CFG_EEXIST)
-            rc = cfg_fail(err, CM_CFG_EEXIST,
-                          "key '%s' already exists in key ring %s (%s/%s" KEY_SUFFIX
-                          "); key files are never overwritten",
-                          id, dir, dir, id);
-    } else {
-        char stamp[32];
-        time_t now = time(NULL);
-        struct tm tm;
-        if (gmtime_r(&now, &tm) == NULL ||
-            strftime(stamp, sizeof stamp, "k%Y%m%dT%H%M%SZ", &tm) == 0)
-            return cfg_fail(err, CM_CFG_EIO, "cannot format the current UTC time for a key id");
-        rc = CM_CFG_EEXIST;
-        for (int i = 1; i < 100 && rc == CM_CFG_EEXIST; i++) {
-            if (i == 1)
-                snprintf(id, sizeof id, "%s", stamp);
-            else
-                snprintf(id, sizeof id, "%s-%d", stamp, i);
-            rc = write_new_key(dir, id, err);
-        }
-        if (rc == CM_CFG_EEXIST)
-            rc = cfg_fail(err, CM_CFG_EEXIST, "key ring %s already holds keys %s to %s-99", dir,
-                          stamp, stamp);
-    }
-    if (rc != 0)
-        return rc;
-
-    if (becomes_active) {
-        cm_error why;
-        rc = write_active(dir, id, &why);
-        if (rc != 0)
-            return cfg_fail(err, rc, "key '%s' was created but could not be made active: %s", id,
-                            why.msg);
-    }
-    if (id_out != NULL)
-        snprintf(id_out, CM_KEYID_MAX, "%s", id);
-    if (is_active != NULL)
-        *is_active = becomes_active;
-    return 0;
-}

@@ -40,6 +40,18 @@
 #define CM_HOT
 #endif
 
+/* What an engine format fixes beyond the code: its HKDF labels (NUL-terminated in the info
+ * strings) and its Lorenz parameter box, each parameter lo + span * u with u in [0, 1). */
+#define LABEL_MAX 32u /* longest label, with its NUL */
+typedef struct engine_format {
+    unsigned version;
+    double sigma_lo, sigma_span, rho_lo, rho_span, beta_lo, beta_span;
+    const char *object_label, *segment_label, *subkey_label;
+} engine_format;
+
+/* The format's constants; NULL for a version this build does not know. */
+const engine_format *engine_format_get(unsigned engine_version);
+
 /* Lorenz lanes of one segment: structure of arrays so the step vectorises. */
 typedef struct lorenz_lanes {
     double x[CM_LANES], y[CM_LANES], z[CM_LANES];
@@ -69,11 +81,15 @@ int segment_material_derive(const cm_object *obj, uint32_t segment_index, unsign
 /* Runs the synchronisation preamble (128..383 RK4 steps). */
 void segment_lanes_start(segment_material *sm);
 
-/* Unmasks a segment whose tag the caller has already checked as part of the object tag
- * (lorenz profiles skip the second MAC pass; aes-256-gcm checks its own tag again). */
-int segment_unmask_verified(const cm_object *obj, uint32_t segment_index, unsigned word_bytes,
-                            uint8_t *out, const uint8_t *in, size_t len,
-                            const uint8_t tag[CM_SEGTAGBYTES]);
+/* cm_seal / cm_open for a given engine format (they use CM_FORMAT_VERSION), so that the
+ * known-answer tests and the self-test can keep format-1 vectors of the one-shot API. */
+int oneshot_seal(unsigned engine_version, uint8_t *out, uint8_t *segment_tags, uint8_t tag[CM_TAGBYTES],
+                 const uint8_t *in, size_t len, const cm_params *params, const uint8_t key[CM_KEYBYTES],
+                 const uint8_t nonce[CM_NONCEBYTES], const uint8_t *context, size_t context_len);
+int oneshot_open(unsigned engine_version, uint8_t *out, const uint8_t *in, size_t len,
+                 const uint8_t *segment_tags, const uint8_t tag[CM_TAGBYTES], const cm_params *params,
+                 const uint8_t key[CM_KEYBYTES], const uint8_t nonce[CM_NONCEBYTES], const uint8_t *context,
+                 size_t context_len);
 
 /* 32-bit finaliser (MurmurHash3 fmix32): a fast bijection with full avalanche. */
 static inline uint32_t cm_fmix32(uint32_t h)

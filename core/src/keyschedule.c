@@ -6,21 +6,37 @@
 
 #include "internal.h"
 
-/* Chaotic parameter box, checked by tests/core/test_lyapunov.c (largest Lyapunov exponent
- * > 0.5 at every corner and on a grid inside): sigma in [9, 11), rho in [26, 32),
- * beta in [2.4, 3.0).  The classic (10, 28, 8/3) lies inside. */
-#define SIGMA_LO 9.0
-#define SIGMA_SPAN 2.0
-#define RHO_LO 26.0
-#define RHO_SPAN 6.0
-#define BETA_LO 2.4
-#define BETA_SPAN 0.6
 #define ETA_LO 0.5
 #define ETA_SPAN 1.0
 #define PREAMBLE_MIN 128u
 
-static const char OBJECT_LABEL[] = "ChaosMask v1 object";
-static const char SEGMENT_LABEL[] = "ChaosMask v1 segment";
+/* What differs between engine formats: the HKDF labels and the Lorenz parameter box.
+ *
+ * The fixed points C+- of the Lorenz system are stable below the Hopf value
+ *   rho_H(sigma, beta) = sigma (sigma + beta + 3) / (sigma - beta - 1),
+ * and a lane that falls into one stops producing chaos.  Format 1's box (sigma [9, 11),
+ * rho [26, 32), beta [2.4, 3.0)) reaches rho_H = 27 at sigma 9, beta -> 3: about 1.2 % of its
+ * objects have rho < rho_H.  It stays only so that old objects decrypt.
+ *
+ * Format 2: sigma [9, 11), rho [30, 34), beta [2.4, 2.8).  rho_H grows with beta and is
+ * convex in sigma (rho_H = sigma + 2 beta + 4 + (beta + 1)(2 beta + 4) / (sigma - beta - 1)),
+ * so its supremum over the box is at a sigma edge with beta -> 2.8: 25.67 (sigma 11).  Every
+ * object has rho >= 30 > rho_H + 4.33 (rho >= 1.168 rho_H).  rho stays low on purpose: above
+ * about 35 narrow periodic windows appear (one at sigma 9.58, rho 42.78, beta 2.71 traps
+ * lanes on a stable cycle), long before the well-known ones from rho 99.5.  docs/engine.md
+ * has the argument and the measurements; tests/core/test_chaotic_lanes.c checks the lanes. */
+static const engine_format FORMATS[] = {
+    {1, 9.0, 2.0, 26.0, 6.0, 2.4, 0.6, "ChaosMask v1 object", "ChaosMask v1 segment", "ChaosMask v1 subkey"},
+    {2, 9.0, 2.0, 30.0, 4.0, 2.4, 0.4, "ChaosMask v2 object", "ChaosMask v2 segment", "ChaosMask v2 subkey"},
+};
+
+const engine_format *engine_format_get(unsigned engine_version)
+{
+    for (size_t i = 0; i < sizeof FORMATS / sizeof FORMATS[0]; i++)
+        if (FORMATS[i].version == engine_version)
+            return &FORMATS[i];
+    return NULL;
+}
 
 static int hkdf(int mode, const uint8_t *key, size_t key_len, const uint8_t *salt, size_t salt_len,
                 const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
@@ -61,18 +77,29 @@ enum {
 int cm_object_init(cm_object *obj, int profile, const uint8_t key[CM_KEYBYTES],
                    const uint8_t nonce[CM_NONCEBYTES], const uint8_t *context, size_t context_len)
 {
+    return cm_object_init_version(obj, CM_FORMAT_VERSION, profile, key, nonce, context, context_len);
+}
+
+int cm_object_init_version(cm_object *obj, unsigned engine_version, int profile,
+                           const uint8_t key[CM_KEYBYTES], const uint8_t nonce[CM_NONCEBYTES],
+                           const uint8_t *context, size_t context_len)
+{
     if (obj == NULL || key == NULL || nonce == NULL || (context == NULL && context_len > 0) ||
         context_len > CM_MAX_CONTEXTBYTES)
         return CM_EINVAL;
+    const engine_format *fmt = engine_format_get(engine_version);
+    if (fmt == NULL)
+        return CM_EVERSION;
     const char *pname = cm_profile_name(profile);
     if (pname == NULL)
         return CM_EPROFILE;
 
     /* info = label 0x00 profile 0x00 context: unambiguous since names hold no NUL. */
-    uint8_t info[sizeof OBJECT_LABEL + 32 + CM_MAX_CONTEXTBYTES];
+    uint8_t info[LABEL_MAX + 32 + CM_MAX_CONTEXTBYTES];
     size_t n = 0;
-    memcpy(info + n, OBJECT_LABEL, sizeof OBJECT_LABEL);
-    n += sizeof OBJECT_LABEL;
+    const size_t llen = strlen(fmt->object_label) + 1;
+    memcpy(info + n, fmt->object_label, llen);
+    n += llen;
     size_t plen = strlen(pname) + 1;
     memcpy(info + n, pname, plen);
     n += plen;
@@ -89,6 +116,7 @@ int cm_object_init(cm_object *obj, int profile, const uint8_t key[CM_KEYBYTES],
     }
     memset(obj, 0, sizeof *obj);
     obj->profile = profile;
+    obj->engine_version = engine_version;
     memcpy(obj->nonce, nonce, CM_NONCEBYTES);
     memcpy(obj->segment_prk, om + OM_SEGMENT_PRK, 32);
     memcpy(obj->tag_key, om + OM_TAG_KEY, 32);
@@ -96,9 +124,9 @@ int cm_object_init(cm_object *obj, int profile, const uint8_t key[CM_KEYBYTES],
     memcpy(obj->cipher_iv, om + OM_CIPHER_IV, 12);
     memcpy(obj->chain_key_fwd, om + OM_CHAIN_FWD, sizeof obj->chain_key_fwd);
     memcpy(obj->chain_key_bwd, om + OM_CHAIN_BWD, sizeof obj->chain_key_bwd);
-    obj->sigma = cm_unit_range(om + OM_PARAMS, SIGMA_LO, SIGMA_SPAN);
-    obj->rho = cm_unit_range(om + OM_PARAMS + 8, RHO_LO, RHO_SPAN);
-    obj->beta = cm_unit_range(om + OM_PARAMS + 16, BETA_LO, BETA_SPAN);
+    obj->sigma = cm_unit_range(om + OM_PARAMS, fmt->sigma_lo, fmt->sigma_span);
+    obj->rho = cm_unit_range(om + OM_PARAMS + 8, fmt->rho_lo, fmt->rho_span);
+    obj->beta = cm_unit_range(om + OM_PARAMS + 16, fmt->beta_lo, fmt->beta_span);
     for (int k = 0; k < 3; k++)
         obj->eta[k] = cm_unit_range(om + OM_PARAMS + 24 + 8 * k, ETA_LO, ETA_SPAN);
     obj->preamble_steps = PREAMBLE_MIN + om[OM_PREAMBLE];
@@ -123,12 +151,17 @@ enum {
 int segment_material_derive(const cm_object *obj, uint32_t segment_index, unsigned word_bytes,
                             segment_material *sm)
 {
-    uint8_t info[sizeof SEGMENT_LABEL + 8];
-    memcpy(info, SEGMENT_LABEL, sizeof SEGMENT_LABEL);
-    cm_store_le32(info + sizeof SEGMENT_LABEL, segment_index);
-    cm_store_le32(info + sizeof SEGMENT_LABEL + 4, word_bytes);
+    const engine_format *fmt = engine_format_get(obj->engine_version);
+    if (fmt == NULL)
+        return CM_EVERSION;
+    /* info = label 0x00 index(le32) word-bytes(le32) */
+    uint8_t info[LABEL_MAX + 8];
+    const size_t llen = strlen(fmt->segment_label) + 1;
+    memcpy(info, fmt->segment_label, llen);
+    cm_store_le32(info + llen, segment_index);
+    cm_store_le32(info + llen + 4, word_bytes);
     uint8_t m[SM_TOTAL];
-    int rc = hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, obj->segment_prk, 32, NULL, 0, info, sizeof info,
+    int rc = hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, obj->segment_prk, 32, NULL, 0, info, llen + 8,
                   m, sizeof m);
     if (rc != CM_OK) {
         cm_memzero(m, sizeof m);
@@ -156,4 +189,27 @@ int segment_material_derive(const cm_object *obj, uint32_t segment_index, unsign
 void segment_lanes_start(segment_material *sm)
 {
     lorenz_advance(&sm->lanes, sm->preamble_steps);
+}
+
+int cm_object_subkey(const cm_object *obj, const char *label, uint8_t *out, size_t out_len)
+{
+    if (obj == NULL || label == NULL || out == NULL || out_len == 0 || out_len > CM_MAX_SUBKEYBYTES)
+        return CM_EINVAL;
+    size_t label_len = 0;
+    while (label_len <= CM_MAX_SUBKEY_LABEL && label[label_len] != '\0')
+        label_len++;
+    if (label_len == 0 || label_len > CM_MAX_SUBKEY_LABEL)
+        return CM_EINVAL;
+    const engine_format *fmt = engine_format_get(obj->engine_version);
+    if (fmt == NULL)
+        return CM_EVERSION;
+    /* info = "ChaosMask vN subkey" 00 label.  A segment's info starts "ChaosMask vN segment"
+     * 00: the two prefixes differ before their NUL, so no label can reproduce a segment's
+     * material, nor one label another's. */
+    uint8_t info[LABEL_MAX + CM_MAX_SUBKEY_LABEL];
+    const size_t llen = strlen(fmt->subkey_label) + 1;
+    memcpy(info, fmt->subkey_label, llen);
+    memcpy(info + llen, label, label_len);
+    return hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, obj->segment_prk, 32, NULL, 0, info, llen + label_len,
+                out, out_len);
 }

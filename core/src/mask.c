@@ -342,36 +342,30 @@ done:
     return rc;
 }
 
-/* The GCM tag of a ciphertext, without releasing plaintext: decrypt a chunk into scratch,
- * encrypt it again (GCM is deterministic for a key and IV) and take the encryptor's tag. */
-static int gcm_tag_of_cipher(const cm_object *obj, uint32_t segment_index, const uint8_t *in,
-                             size_t len, uint8_t tag[CM_SEGTAGBYTES])
+/* Checks a GCM segment without releasing plaintext: decrypt 4 KiB at a time into a scratch
+ * buffer that is wiped, and let OpenSSL check the tag at the end. */
+static int gcm_verify(const cm_object *obj, uint32_t segment_index, const uint8_t *in, size_t len,
+                      const uint8_t tag[CM_SEGTAGBYTES])
 {
-    uint8_t iv[12], plain[4096], again[4096];
+    uint8_t iv[12], scratch[4096], t[CM_SEGTAGBYTES];
     segment_iv(obj, segment_index, iv);
-    EVP_CIPHER_CTX *dec = EVP_CIPHER_CTX_new(), *enc = EVP_CIPHER_CTX_new();
+    memcpy(t, tag, sizeof t); /* OpenSSL's ctrl takes a non-const pointer */
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL)
+        return CM_ENOMEM;
     int rc = CM_ECRYPTO, outl = 0;
-    if (dec == NULL || enc == NULL) {
-        rc = CM_ENOMEM;
+    if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, obj->cipher_key, iv) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, CM_SEGTAGBYTES, t) != 1)
         goto done;
-    }
-    if (EVP_DecryptInit_ex(dec, EVP_aes_256_gcm(), NULL, obj->cipher_key, iv) != 1 ||
-        EVP_EncryptInit_ex(enc, EVP_aes_256_gcm(), NULL, obj->cipher_key, iv) != 1)
-        goto done;
-    for (size_t off = 0; off < len; off += sizeof plain) {
-        size_t n = len - off < sizeof plain ? len - off : sizeof plain;
-        if (evp_update_all(dec, plain, in + off, n) != CM_OK ||
-            evp_update_all(enc, again, plain, n) != CM_OK)
+    for (size_t off = 0; off < len; off += sizeof scratch) {
+        size_t n = len - off < sizeof scratch ? len - off : sizeof scratch;
+        if (evp_update_all(ctx, scratch, in + off, n) != CM_OK)
             goto done;
     }
-    if (EVP_EncryptFinal_ex(enc, again, &outl) != 1 ||
-        EVP_CIPHER_CTX_ctrl(enc, EVP_CTRL_AEAD_GET_TAG, CM_SEGTAGBYTES, tag) != 1)
-        goto done;
-    rc = CM_OK;
+    rc = EVP_DecryptFinal_ex(ctx, scratch, &outl) == 1 ? CM_OK : CM_EAUTH;
 done:
-    cm_memzero(plain, sizeof plain);
-    EVP_CIPHER_CTX_free(dec);
-    EVP_CIPHER_CTX_free(enc);
+    cm_memzero(scratch, sizeof scratch);
+    EVP_CIPHER_CTX_free(ctx);
     return rc;
 }
 
@@ -415,17 +409,20 @@ int cm_segment_seal(const cm_object *obj, uint32_t segment_index, unsigned word_
     return rc;
 }
 
-int cm_segment_tag(const cm_object *obj, uint32_t segment_index, unsigned word_bytes,
-                   const uint8_t *in, size_t len, uint8_t tag[CM_SEGTAGBYTES])
+int cm_segment_verify(const cm_object *obj, uint32_t segment_index, unsigned word_bytes,
+                      const uint8_t *in, size_t len, const uint8_t tag[CM_SEGTAGBYTES])
 {
     int rc = check_segment_args(obj, word_bytes, in, in, len, tag);
     if (rc != CM_OK)
         return rc;
     if (obj->profile == CM_PROFILE_AES_256_GCM)
-        return gcm_tag_of_cipher(obj, segment_index, in, len, tag);
+        return gcm_verify(obj, segment_index, in, len, tag);
     segment_material sm;
-    if ((rc = segment_material_derive(obj, segment_index, word_bytes, &sm)) == CM_OK)
-        rc = poly1305_tag(sm.mac_key, in, len, tag);
+    uint8_t actual[CM_SEGTAGBYTES];
+    if ((rc = segment_material_derive(obj, segment_index, word_bytes, &sm)) == CM_OK &&
+        (rc = poly1305_tag(sm.mac_key, in, len, actual)) == CM_OK)
+        rc = cm_tag_verify(tag, actual, CM_SEGTAGBYTES);
+    cm_memzero(actual, sizeof actual);
     cm_memzero(&sm, sizeof sm);
     return rc;
 }
@@ -467,6 +464,7 @@ int cm_segment_open(const cm_object *obj, uint32_t segment_index, unsigned word_
         rc = segment_unmask(obj, &sm, segment_index, word_bytes, out, in, len);
     if (rc != CM_OK && out != in && len > 0)
         cm_memzero(out, len);
+    cm_memzero(actual, sizeof actual);
     cm_memzero(&sm, sizeof sm);
     return rc;
 }
@@ -522,18 +520,4 @@ int cm_lorenz_keystream(const cm_object *obj, uint32_t segment_index, uint8_t *o
     }
     cm_memzero(&sm, sizeof sm);
     return CM_OK;
-}
-
-int segment_unmask_verified(const cm_object *obj, uint32_t segment_index, unsigned w,
-                            uint8_t *out, const uint8_t *in, size_t len,
-                            const uint8_t tag[CM_SEGTAGBYTES])
-{
-    if (obj->profile == CM_PROFILE_AES_256_GCM)
-        return cm_segment_open(obj, segment_index, w, out, in, len, tag);
-    segment_material sm;
-    int rc = segment_material_derive(obj, segment_index, w, &sm);
-    if (rc == CM_OK)
-        rc = segment_unmask(obj, &sm, segment_index, w, out, in, len);
-    cm_memzero(&sm, sizeof sm);
-    return rc;
 }

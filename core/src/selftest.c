@@ -1,22 +1,25 @@
-/* selftest.c - the engine's power-on self-test: one fixed vector per profile (70000 bytes in
- * four frames, so chaining, partial blocks and the frame split all take part) must give its
- * recorded object tag, open back to the input, and refuse a one-bit change. */
+/* selftest.c - the engine's power-on self-test: one fixed vector per profile of the current
+ * format, and one of format 1 (which old objects still use), each 70000 bytes in four frames
+ * so chaining, partial blocks and the frame split all take part, must give its recorded object
+ * tag, open back to the input, and refuse a one-bit change of the cipher or of a segment tag. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "internal.h"
 
 static const struct {
+    unsigned engine_version;
     int profile;
     unsigned word_bytes;
     const char *tag_hex;
 } VECTORS[] = {
-    {CM_PROFILE_LORENZ, 1, "5f303696d663e8057b59570c29f5cee4ae08e1a24c1d51749884eda1ec278fb3"},
-    {CM_PROFILE_LORENZ_CHACHA20, 2, "02d5b344e0e83d3411daa8d0978357742f1e143565b3484ed5436811ef519e15"},
-    {CM_PROFILE_AES_256_GCM, 4, "b98d0c540c7fc6d8ff0b019866c835bde2c7c69df773b5c46eaf58ad82ca210f"},
+    {2, CM_PROFILE_LORENZ, 1, "f99b9197ecfa888ba1af89c83b40e9550cadbd2763de5e21bae6cc5d9362fae3"},
+    {2, CM_PROFILE_LORENZ_CHACHA20, 2, "fabafc9680fe6e8e1a72f16bb78318932a39ae018c8d6a7ab804d93260776db3"},
+    {2, CM_PROFILE_AES_256_GCM, 4, "4601a4b16bc724a5a70ad2dc24a39bc0ced28a8db666a7e24e80b27e74c9d00d"},
+    {1, CM_PROFILE_LORENZ, 1, "5f303696d663e8057b59570c29f5cee4ae08e1a24c1d51749884eda1ec278fb3"},
 };
 
-enum { VECTOR_LEN = 70000, VECTOR_FRAME = 20000 };
+enum { VECTOR_LEN = 70000, VECTOR_FRAME = 20000, VECTOR_FRAMES = 4 };
 
 static int hexval(char c) { return c <= '9' ? c - '0' : c - 'a' + 10; }
 
@@ -34,18 +37,24 @@ static int selftest_vector(int index, uint8_t tag[CM_TAGBYTES])
         goto done;
     for (size_t i = 0; i < VECTOR_LEN; i++)
         in[i] = (uint8_t)(i * 7 + 3 + (i >> 9));
-    cm_params p = {VECTORS[index].profile, VECTORS[index].word_bytes, VECTOR_FRAME, 1};
+    const unsigned v = VECTORS[index].engine_version;
+    const cm_params p = {VECTORS[index].profile, VECTORS[index].word_bytes, VECTOR_FRAME, NULL};
     const uint8_t *ctx = (const uint8_t *)context;
-    if ((rc = cm_seal(out, tag, in, VECTOR_LEN, &p, key, nonce, ctx, sizeof context - 1)) != CM_OK)
+    const size_t ctx_len = sizeof context - 1;
+    uint8_t st[VECTOR_FRAMES * CM_SEGTAGBYTES], t2[CM_TAGBYTES];
+    if ((rc = oneshot_seal(v, out, st, tag, in, VECTOR_LEN, &p, key, nonce, ctx, ctx_len)) != CM_OK)
         goto done;
-    if ((rc = cm_open(out, out, VECTOR_LEN, tag, &p, key, nonce, ctx, sizeof context - 1)) != CM_OK)
+    if ((rc = oneshot_open(v, out, out, VECTOR_LEN, st, tag, &p, key, nonce, ctx, ctx_len)) != CM_OK)
         goto done;
     rc = memcmp(out, in, VECTOR_LEN) == 0 ? CM_OK : CM_EAUTH;
-    /* a changed cipher bit must be refused */
-    uint8_t t2[CM_TAGBYTES];
-    if (rc == CM_OK && (rc = cm_seal(out, t2, in, VECTOR_LEN, &p, key, nonce, ctx, sizeof context - 1)) == CM_OK) {
+    /* a changed cipher bit, and a changed segment tag, must be refused */
+    if (rc == CM_OK && (rc = oneshot_seal(v, out, st, t2, in, VECTOR_LEN, &p, key, nonce, ctx, ctx_len)) == CM_OK) {
         out[VECTOR_LEN / 3] ^= 0x04;
-        rc = cm_open(out, out, VECTOR_LEN, t2, &p, key, nonce, ctx, sizeof context - 1) == CM_EAUTH ? CM_OK : CM_EAUTH;
+        rc = oneshot_open(v, out, out, VECTOR_LEN, st, t2, &p, key, nonce, ctx, ctx_len) == CM_EAUTH ? CM_OK : CM_EAUTH;
+    }
+    if (rc == CM_OK && (rc = oneshot_seal(v, out, st, t2, in, VECTOR_LEN, &p, key, nonce, ctx, ctx_len)) == CM_OK) {
+        st[CM_SEGTAGBYTES + 5] ^= 0x20;
+        rc = oneshot_open(v, out, out, VECTOR_LEN, st, t2, &p, key, nonce, ctx, ctx_len) == CM_EAUTH ? CM_OK : CM_EAUTH;
     }
 done:
     free(in);
@@ -65,8 +74,9 @@ int cm_selftest(char *report, size_t report_len)
         if (rc == CM_OK && memcmp(tag, expected, CM_TAGBYTES) != 0)
             rc = CM_EAUTH;
         if (report != NULL && used < report_len) {
-            int n = snprintf(report + used, report_len - used, "%s %u-bit words: %s\n",
-                             cm_profile_name(VECTORS[v].profile), 8 * VECTORS[v].word_bytes,
+            int n = snprintf(report + used, report_len - used, "format %u %s %u-bit words: %s\n",
+                             VECTORS[v].engine_version, cm_profile_name(VECTORS[v].profile),
+                             8 * VECTORS[v].word_bytes,
                              rc == CM_OK ? "ok" : "FAILED");
             used += n > 0 ? (size_t)n : 0;
         }

@@ -16,6 +16,7 @@ const char *cm_strerror(int err)
     case CM_ECRYPTO: return "the crypto library failed";
     case CM_ENOMEM: return "out of memory";
     case CM_ETHREAD: return "could not start a worker thread";
+    case CM_EVERSION: return "engine format version not known to this build";
     default: return "unknown error";
     }
 }

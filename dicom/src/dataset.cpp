@@ -1,22 +1,25 @@
-/* dataset.cpp - encrypt, decrypt, verify and inspect a DcmDataset in memory.
+/* dataset.cpp - encrypt, decrypt, verify, rebind and inspect an object in memory (dicom.h).
  *
- * Encrypt: find the protected elements, seal every segment in place, add the private block
- * with the object tag over the block and the segment tags.  Decrypt: read the block, recompute
- * the layout and check it matches, recompute every segment tag from the stored bytes
- * (aes-256-gcm: take the stored GCM tags, which cm_segment_open checks), verify the object tag
- * in constant time, and only then unmask; any failure wipes what was unmasked. */
+ * Encrypt: find the protected elements, refuse what is a mask already, record and set the
+ * marks, digest the bound attributes and the patient identity, seal every segment in place,
+ * add the private block with the object tag over all of it.  Decrypt: read the block, undo a
+ * lossless compression, recompute the layout and check it matches, check the object tag over
+ * the block and the stored segment tags in constant time, then the bound attributes (named
+ * when changed) and the identity (against the policy), and only then open each segment (its
+ * tag checked, then unmasked); any failure wipes what was unmasked. */
 #include "internal.h"
 
 #include "chaosmask/dicom_dataset.h"
 
+#include "detect.h"
+#include "recode.h"
+
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 
-#include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <cstring>
-#include <thread>
+#include <new>
 
 namespace chaosmask {
 namespace {
@@ -35,63 +38,111 @@ std::vector<SegmentRef> flatten(const std::vector<ProtectedElement> &layout)
     return refs;
 }
 
-/* Runs job(i) for every segment index, on up to `threads` threads (0 = one per CPU).
- * Returns the first non-zero result. */
+/* Runs job(i) for i in [0, count) on the executor (NULL: this thread); the first failure. */
 template <typename Job>
-int for_each_segment(size_t count, unsigned threads, Job job)
+int run_segments(const cm_executor *ex, size_t count, Job &job)
 {
-    if (threads == 0)
-        threads = std::max(1u, std::thread::hardware_concurrency());
-    threads = static_cast<unsigned>(std::min<size_t>(threads, count));
-    if (threads <= 1) {
-        for (size_t i = 0; i < count; ++i) {
-            int rc = job(i);
-            if (rc)
-                return rc;
-        }
-        return 0;
-    }
-    std::atomic<size_t> next{0};
-    std::atomic<int> result{0};
-    auto worker = [&] {
-        for (size_t i; result.load() == 0 && (i = next.fetch_add(1)) < count;) {
-            int rc = job(i);
-            if (rc) {
-                int expected = 0;
-                result.compare_exchange_strong(expected, rc);
-            }
+    auto call = [](void *ctx, size_t i) -> int {
+        try {
+            return (*static_cast<Job *>(ctx))(i);
+        } catch (const std::bad_alloc &) {
+            return CM_ENOMEM;
         }
     };
-    std::vector<std::thread> pool;
-    try {
-        for (unsigned t = 1; t < threads; ++t)
-            pool.emplace_back(worker);
-    } catch (...) {
-        /* fewer threads than hoped: the caller's thread still does all the work */
+    if (ex == nullptr || count <= 1) {
+        for (size_t i = 0; i < count; ++i)
+            if (int rc = call(&job, i))
+                return rc;
+        return 0;
     }
-    worker();
-    for (std::thread &t : pool)
-        t.join();
-    return result.load();
+    return ex->run(ex->self, count, call, &job);
 }
 
-E_TransferSyntax resolve_xfer(DcmDataset &ds, E_TransferSyntax xfer)
+/* op(bytes, len) on a segment: in place when contiguous, else on a gathered copy that is
+ * scattered back (when write_back) and wiped. */
+template <typename Op>
+int with_segment(const Segment &s, bool write_back, Op op)
 {
-    return xfer == EXS_Unknown ? ds.getOriginalXfer() : xfer;
+    if (s.pieces.empty())
+        return op(s.data, s.len);
+    std::vector<uint8_t> buf(s.len);
+    size_t off = 0;
+    for (const Piece &p : s.pieces) {
+        memcpy(buf.data() + off, p.data, p.len);
+        off += p.len;
+    }
+    int rc = op(buf.data(), s.len);
+    if (rc == 0 && write_back) {
+        off = 0;
+        for (const Piece &p : s.pieces) {
+            memcpy(p.data, buf.data() + off, p.len);
+            off += p.len;
+        }
+    }
+    cm_memzero(buf.data(), buf.size());
+    return rc;
 }
 
-std::string sop_instance_uid(DcmDataset &ds)
+void wipe_layout(const std::vector<ProtectedElement> &layout)
 {
-    OFString uid;
-    ds.findAndGetOFString(DCM_SOPInstanceUID, uid);
-    return std::string(uid.c_str(), uid.length());
+    for (const ProtectedElement &pe : layout)
+        for (const Segment &s : pe.segments) {
+            if (s.pieces.empty() && s.len)
+                cm_memzero(s.data, s.len);
+            for (const Piece &p : s.pieces)
+                cm_memzero(p.data, p.len);
+        }
+}
+
+/* The engine material of one object, wiped whatever happens (exceptions included). */
+struct ObjectKey {
+    cm_object obj;
+    bool ready = false;
+    ~ObjectKey()
+    {
+        if (ready)
+            cm_object_wipe(&obj);
+    }
+};
+
+std::string uid_of(DcmItem &ds, const DcmTagKey &tag)
+{
+    OFString v;
+    ds.findAndGetOFString(tag, v);
+    return std::string(v.c_str(), v.length());
+}
+
+void copy_text(char *dst, size_t cap, const std::string &src)
+{
+    snprintf(dst, cap, "%s", src.c_str());
+}
+
+void report_basics(cm_dicom_object &o, cm_dicom_report &rep)
+{
+    DcmDataset &ds = *o.ff.getDataset();
+    memset(&rep, 0, sizeof rep);
+    copy_text(rep.sop_class_uid, sizeof rep.sop_class_uid, uid_of(ds, DCM_SOPClassUID));
+    copy_text(rep.sop_instance_uid, sizeof rep.sop_instance_uid, uid_of(ds, DCM_SOPInstanceUID));
+    copy_text(rep.study_instance_uid, sizeof rep.study_instance_uid, uid_of(ds, DCM_StudyInstanceUID));
+    E_TransferSyntax x = ds.getOriginalXfer();
+    copy_text(rep.transfer_syntax, sizeof rep.transfer_syntax, x == EXS_Unknown ? "" : DcmXfer(x).getXferID());
+}
+
+void report_block(const PrivateBlock &b, const std::vector<ProtectedElement> &layout, cm_dicom_report &rep)
+{
+    copy_text(rep.profile, sizeof rep.profile, b.profile);
+    copy_text(rep.key_id, sizeof rep.key_id, b.key_id);
+    rep.block_version = b.block_version;
+    rep.protected_bytes = 0;
+    for (const ProtectedElement &pe : layout)
+        rep.protected_bytes += pe.length;
 }
 
 /* The key-derivation context: the SOP Instance UID, which every stored object must have (a
  * missing one would let a block and its pixels move between objects). */
-int object_context(DcmDataset &ds, std::string &context, cm_dicom_error *err)
+int object_context(DcmDataset &ds, std::string &context, cm_error *err)
 {
-    context = sop_instance_uid(ds);
+    context = uid_of(ds, DCM_SOPInstanceUID);
     if (context.empty())
         return dicom_fail(err, CM_DICOM_EINPUT, "the object has no SOP Instance UID (0008,0018)");
     if (context.size() > 64)
@@ -99,104 +150,119 @@ int object_context(DcmDataset &ds, std::string &context, cm_dicom_error *err)
     return 0;
 }
 
-int engine_fail(cm_dicom_error *err, int engine_rc, const char *what)
+int engine_fail(cm_error *err, int engine_rc, const char *what)
 {
     if (engine_rc == CM_ENOMEM)
         return dicom_fail(err, CM_DICOM_ENOMEM, "%s: %s", what, cm_strerror(engine_rc));
     return dicom_fail(err, CM_DICOM_EINTERNAL, "%s: engine error: %s", what, cm_strerror(engine_rc));
 }
 
-void wipe_layout(const std::vector<ProtectedElement> &layout)
+std::vector<DcmTagKey> tags_of(const std::vector<NamedTag> &list)
 {
-    for (const ProtectedElement &pe : layout)
-        for (const Segment &s : pe.segments)
-            if (s.len)
-                cm_memzero(s.data, s.len);
+    std::vector<DcmTagKey> out;
+    for (const NamedTag &t : list)
+        out.push_back(t.tag);
+    return out;
 }
 
-/* Everything decrypt and verify share: block, layout, key, object, tags checked. */
+std::string join(const std::vector<std::string> &names)
+{
+    std::string out;
+    for (size_t i = 0; i < names.size(); ++i)
+        out += (i ? ", " : "") + names[i];
+    return out;
+}
+
+/* ---- authentication (decrypt, verify, rebind share it) ---- */
+
+enum Purpose { VERIFY, DECRYPT, REBIND };
+
 struct OpenState {
     PrivateBlock block;
     std::vector<ProtectedElement> layout;
-    std::vector<uint8_t> tags; /* the segment tags the object tag was checked over */
-    cm_object obj;
-    bool obj_ready = false;
-    ~OpenState()
-    {
-        if (obj_ready)
-            cm_object_wipe(&obj);
-    }
+    std::string context;
+    ObjectKey key;
+    std::vector<std::string> identity_changed;
 };
 
-int authenticate(DcmDataset &ds, E_TransferSyntax xfer, cm_dicom_key_fn key_fn, void *key_user, unsigned threads,
-                 bool for_decrypt, OpenState &st, cm_dicom_error *err)
+/* The block, or why there is none to use. */
+int find_block(DcmDataset &ds, PrivateBlock &b, cm_error *err)
 {
-    dicom_register_dictionary();
-    if (key_fn == nullptr)
-        return dicom_fail(err, CM_DICOM_EINTERNAL, "no key lookup given");
     uint16_t slot = 0;
     int rc = block_find(ds, &slot);
-    if (rc == CM_DICOM_ENOTENCRYPTED)
+    if (rc == CM_DICOM_ENOTENCRYPTED) {
+        std::string marks = marks_present(ds);
+        if (!marks.empty())
+            return dicom_fail(err, CM_DICOM_EBLOCK,
+                              "the object says it is encrypted (%s) but its ChaosMask private block is gone, stripped "
+                              "by a router or de-identifier: this copy cannot be decrypted (restore the archive copy)",
+                              marks.c_str());
         return dicom_fail(err, rc, "the object carries no ChaosMask private block: not encrypted");
+    }
     if (rc)
         return dicom_fail(err, rc, "the object carries more than one ChaosMask private block: changed data");
-    if ((rc = block_read(ds, slot, st.block, err)))
+    return block_read(ds, slot, b, err);
+}
+
+/* A lossless compression after encryption undone, or the reason it cannot be. */
+int undo_recoding(cm_dicom_object &o, const PrivateBlock &b, cm_dicom_report &rep, cm_error *err)
+{
+    DcmDataset &ds = *o.ff.getDataset();
+    RecodePlan plan;
+    int rc = recode_check(ds, b.transfer_syntax, ds.getOriginalXfer(), plan, err);
+    if (rc || !plan.decode)
         return rc;
-    std::string context;
-    if ((rc = object_context(ds, context, err)))
+    if ((rc = recode_decode(ds, plan, err)))
         return rc;
-    xfer = resolve_xfer(ds, xfer);
-    if ((rc = layout_collect(ds, xfer, st.layout, err)))
-        return rc;
+    o.out_xfer = plan.to;
+    o.xfer_changed = true;
+    snprintf(rep.note, sizeof rep.note, "decoded from %s; written as %s", DcmXfer(plan.from).getXferName(),
+             DcmXfer(plan.to).getXferName());
+    return 0;
+}
+
+int check_layout(const OpenState &st, cm_error *err)
+{
     const PrivateBlock &b = st.block;
-    /* Native data may be re-encoded (implicit/explicit, little/big endian) without changing a
-     * word; encapsulated data must keep the syntax its fragments were written in. */
-    const DcmXfer recorded(b.transfer_syntax.c_str()), current(xfer);
-    if ((recorded.isEncapsulated() || current.isEncapsulated()) &&
-        b.transfer_syntax != current.getXferID())
-        return dicom_fail(err, CM_DICOM_EAUTH, "the transfer syntax is not the one the object was encrypted in "
-                          "(%s): changed data", b.transfer_syntax.c_str());
     bool same = st.layout.size() == b.paths.size();
     for (size_t i = 0; same && i < st.layout.size(); ++i)
         same = st.layout[i].path == b.paths[i] && st.layout[i].length == b.lengths[i] &&
                st.layout[i].word_bytes == b.word_bytes[i] && st.layout[i].segments.size() == b.segment_counts[i];
     if (!same)
         return dicom_fail(err, CM_DICOM_EAUTH,
-                          "the protected elements no longer match the private block (elements added, removed or "
-                          "resized): changed data");
+                          "authentication failed: the protected elements no longer match the private block (elements "
+                          "added, removed or resized): changed data");
+    return 0;
+}
+
+int derive_key(const cm_dicom_open_params &p, OpenState &st, cm_error *err)
+{
+    const PrivateBlock &b = st.block;
     int profile = cm_profile_from_name(b.profile.c_str());
-    if (profile < 0)
-        return dicom_fail(err, CM_DICOM_EUNSUPPORTED, "profile \"%s\" is not known to this build", b.profile.c_str());
     uint8_t key[CM_KEYBYTES];
-    rc = key_fn(key_user, b.key_id.c_str(), key);
+    if (p.keys.get == nullptr)
+        return dicom_fail(err, CM_DICOM_EINTERNAL, "no key provider");
+    int rc = p.keys.get(p.keys.self, b.key_id.c_str(), key, err);
     if (rc) {
         cm_memzero(key, sizeof key);
-        if (rc == CM_DICOM_EKEYID)
-            return dicom_fail(err, rc, "key id \"%s\" is not in the key ring", b.key_id.c_str());
-        return dicom_fail(err, rc < 0 ? rc : CM_DICOM_EINTERNAL, "key \"%s\" could not be loaded", b.key_id.c_str());
+        return rc < 0 ? rc : dicom_fail(err, CM_DICOM_EINTERNAL, "key \"%s\" could not be loaded", b.key_id.c_str());
     }
-    rc = cm_object_init(&st.obj, profile, key, b.nonce.data(), reinterpret_cast<const uint8_t *>(context.data()),
-                        context.size());
+    rc = cm_object_init_version(&st.key.obj, b.engine_version, profile, key, b.nonce.data(),
+                                reinterpret_cast<const uint8_t *>(st.context.data()), st.context.size());
     cm_memzero(key, sizeof key);
     if (rc)
         return engine_fail(err, rc, "key derivation");
-    st.obj_ready = true;
+    st.key.ready = true;
+    return 0;
+}
 
-    std::vector<SegmentRef> refs = flatten(st.layout);
-    if (profile == CM_PROFILE_AES_256_GCM && for_decrypt) {
-        st.tags = b.segment_tags; /* cm_segment_open checks each GCM tag */
-    } else {
-        st.tags.assign(refs.size() * CM_SEGTAGBYTES, 0);
-        rc = for_each_segment(refs.size(), threads, [&](size_t i) {
-            return cm_segment_tag(&st.obj, static_cast<uint32_t>(i), refs[i].pe->word_bytes, refs[i].seg->data,
-                                  refs[i].seg->len, &st.tags[i * CM_SEGTAGBYTES]);
-        });
-        if (rc)
-            return engine_fail(err, rc, "segment tag");
-    }
-    std::vector<uint8_t> aad = block_aad(b, context, st.layout);
+int check_object_tag(OpenState &st, cm_error *err)
+{
+    const PrivateBlock &b = st.block;
+    std::vector<uint8_t> aad = block_aad(b, st.context, st.layout);
     uint8_t tag[CM_TAGBYTES];
-    rc = cm_object_tag(&st.obj, aad.data(), aad.size(), st.tags.data(), refs.size(), tag);
+    int rc = cm_object_tag(&st.key.obj, aad.data(), aad.size(), b.segment_tags.data(),
+                           b.segment_tags.size() / CM_SEGTAGBYTES, tag);
     if (rc)
         return engine_fail(err, rc, "object tag");
     if (cm_tag_verify(b.object_tag.data(), tag, CM_TAGBYTES) != 0)
@@ -208,10 +274,273 @@ int authenticate(DcmDataset &ds, E_TransferSyntax xfer, cm_dicom_key_fn key_fn, 
     return 0;
 }
 
-void copy_text(char *dst, size_t cap, const std::string &src)
+/* Format 2: the bound attributes (named when changed), then the identity against the policy. */
+int check_bindings(DcmDataset &ds, const cm_dicom_open_params &p, Purpose why, OpenState &st, cm_error *err)
 {
-    snprintf(dst, cap, "%s", src.c_str());
+    const PrivateBlock &b = st.block;
+    std::vector<uint8_t> actual;
+    std::vector<std::string> changed;
+    int rc = attribute_digests(&st.key.obj, "bound", ds, b.bound_tags, actual);
+    if (rc)
+        return engine_fail(err, rc, "bound attributes");
+    digests_compare(b.bound_digests, actual, b.bound_tags, changed);
+    if (!changed.empty())
+        return dicom_fail(err, CM_DICOM_EAUTH,
+                          "authentication failed: %s changed since encryption; it changes what the pixels mean or "
+                          "where they are, so the object is refused",
+                          join(changed).c_str());
+    std::vector<DcmTagKey> identity = tags_of(identity_attributes());
+    if ((rc = attribute_digests(&st.key.obj, "identity", ds, identity, actual)))
+        return engine_fail(err, rc, "patient identity");
+    digests_compare(b.identity_digests, actual, identity, st.identity_changed);
+    if (!st.identity_changed.empty() && why != REBIND && p.identity_policy != CM_DICOM_IDENTITY_ALLOW)
+        return dicom_fail(err, CM_DICOM_EIDENTITY,
+                          "patient identity changed since encryption: %s (after an authorized correction, chaosmask "
+                          "rebind records it; [dicom] patient_identity = allow decrypts with an audit record)",
+                          join(st.identity_changed).c_str());
+    return 0;
 }
+
+int verify_segments(const cm_dicom_open_params &p, OpenState &st, cm_error *err)
+{
+    std::vector<SegmentRef> refs = flatten(st.layout);
+    const PrivateBlock &b = st.block;
+    auto job = [&](size_t i) {
+        return with_segment(*refs[i].seg, false, [&](uint8_t *data, size_t len) {
+            return cm_segment_verify(&st.key.obj, static_cast<uint32_t>(i), refs[i].pe->word_bytes, data, len,
+                                     &b.segment_tags[i * CM_SEGTAGBYTES]);
+        });
+    };
+    int rc = run_segments(p.executor, refs.size(), job);
+    if (rc == CM_EAUTH)
+        return dicom_fail(err, CM_DICOM_EAUTH,
+                          "authentication failed: a segment does not match its tag: the pixel data was changed");
+    return rc ? engine_fail(err, rc, "segment check") : 0;
+}
+
+int authenticate(cm_dicom_object &o, const cm_dicom_open_params &p, Purpose why, OpenState &st,
+                 cm_dicom_report &rep, cm_error *err)
+{
+    dicom_register_dictionary();
+    DcmDataset &ds = *o.ff.getDataset();
+    report_basics(o, rep);
+    int rc = find_block(ds, st.block, err);
+    if (rc)
+        return rc;
+    copy_text(rep.profile, sizeof rep.profile, st.block.profile);
+    copy_text(rep.key_id, sizeof rep.key_id, st.block.key_id);
+    rep.block_version = st.block.block_version;
+    if ((rc = object_context(ds, st.context, err)) || (rc = undo_recoding(o, st.block, rep, err)) ||
+        (rc = layout_collect(ds, ds.getOriginalXfer(), st.block.block_version, st.layout, err)) ||
+        (rc = check_layout(st, err)) || (rc = derive_key(p, st, err)) || (rc = check_object_tag(st, err)))
+        return rc;
+    if (st.block.block_version >= 2 && (rc = check_bindings(ds, p, why, st, err)))
+        return rc;
+    report_block(st.block, st.layout, rep);
+    if (!st.identity_changed.empty())
+        snprintf(rep.identity_changed, sizeof rep.identity_changed, "patient identity changed since encryption: %s",
+                 join(st.identity_changed).c_str());
+    return why == DECRYPT ? 0 : verify_segments(p, st, err);
+}
+
+/* ---- encryption ---- */
+
+/* Already encrypted (and authentic), or a block that does not authenticate. */
+int existing_block(cm_dicom_object &o, const cm_dicom_encrypt_params &p, cm_dicom_report &rep, int found,
+                   cm_error *err)
+{
+    cm_error verr = {0, ""};
+    if (found == 0 && p.keys.get != nullptr) {
+        OpenState st;
+        cm_dicom_open_params op = {p.keys, p.executor, CM_DICOM_IDENTITY_ALLOW};
+        if (authenticate(o, op, VERIFY, st, rep, &verr) == 0)
+            return dicom_fail(err, CM_DICOM_EENCRYPTED, "the object is already encrypted (key %s); not encrypting it twice",
+                              st.block.key_id.c_str());
+    }
+    return dicom_fail(err, CM_DICOM_EBLOCK,
+                      "the object carries a ChaosMask private block that does not authenticate (%s); refusing to "
+                      "encrypt it or to call it encrypted",
+                      verr.msg[0] ? verr.msg : "more than one block, or no key provider to check it with");
+}
+
+/* Pixels that are a mask already: an encrypted object whose block was stripped. */
+int refuse_masks(DcmDataset &ds, const std::vector<ProtectedElement> &layout, cm_error *err)
+{
+    std::string marks = marks_present(ds);
+    if (!marks.empty())
+        return dicom_fail(err, CM_DICOM_EMASKED,
+                          "the object says it was encrypted by ChaosMask (%s) but carries no ChaosMask private block: "
+                          "the block was probably stripped; encrypting the noise again would lose the object for "
+                          "good (use --force if this is wrong)",
+                          marks.c_str());
+    for (const ProtectedElement &pe : layout) {
+        if (!pe.native_pixels || pe.segments.empty() || pe.segments[0].data == nullptr)
+            continue;
+        PixelWords px = {pe.segments[0].data, pe.segments[0].len, pe.word_bytes, pe.bits_stored, pe.high_bit,
+                         pe.is_signed};
+        std::string why;
+        if (looks_masked(px, why))
+            return dicom_fail(err, CM_DICOM_EMASKED,
+                              "the pixel data of %s looks like a mask already (%s): probably an encrypted object whose "
+                              "private block was stripped; encrypting it again would lose it for good (use --force if "
+                              "the pixels really are noise)",
+                              pe.path.c_str(), why.c_str());
+    }
+    return 0;
+}
+
+int fill_block(DcmDataset &ds, const cm_dicom_encrypt_params &p, const std::vector<ProtectedElement> &layout,
+               PrivateBlock &b, cm_error *err)
+{
+    int rc = block_free_slot(ds, &b.slot, err);
+    if (rc)
+        return rc;
+    b.block_version = CM_DICOM_BLOCK_VERSION;
+    b.engine_version = CM_FORMAT_VERSION;
+    b.profile = cm_profile_name(p.profile);
+    b.key_id = p.key_id;
+    b.nonce.assign(CM_NONCEBYTES, 0);
+    if ((rc = cm_random(b.nonce.data(), b.nonce.size())))
+        return engine_fail(err, rc, "nonce");
+    b.transfer_syntax = DcmXfer(ds.getOriginalXfer()).getXferID();
+    size_t segments = 0;
+    for (const ProtectedElement &pe : layout) {
+        if (pe.length > 0xFFFFFFFEull)
+            return dicom_fail(err, CM_DICOM_EUNSUPPORTED, "%s holds more than 4 GiB", pe.path.c_str());
+        b.paths.push_back(pe.path);
+        b.lengths.push_back(static_cast<uint32_t>(pe.length));
+        b.word_bytes.push_back(static_cast<uint16_t>(pe.word_bytes));
+        b.segment_counts.push_back(static_cast<uint32_t>(pe.segments.size()));
+        segments += pe.segments.size();
+    }
+    if (segments > CM_MAX_SEGMENTS)
+        return dicom_fail(err, CM_DICOM_EUNSUPPORTED, "too many segments (%zu)", segments);
+    b.bound_tags = tags_of(bound_attributes());
+    return 0;
+}
+
+int seal_segments(const cm_dicom_encrypt_params &p, const cm_object *obj, const std::vector<ProtectedElement> &layout,
+                  PrivateBlock &b, cm_error *err)
+{
+    std::vector<SegmentRef> refs = flatten(layout);
+    b.segment_tags.assign(refs.size() * CM_SEGTAGBYTES, 0);
+    auto job = [&](size_t i) {
+        return with_segment(*refs[i].seg, true, [&](uint8_t *data, size_t len) {
+            return cm_segment_seal(obj, static_cast<uint32_t>(i), refs[i].pe->word_bytes, data, data, len,
+                                   &b.segment_tags[i * CM_SEGTAGBYTES]);
+        });
+    };
+    int rc = run_segments(p.executor, refs.size(), job);
+    return rc ? engine_fail(err, rc, "masking") : 0;
+}
+
+int encrypt(cm_dicom_object &o, const cm_dicom_encrypt_params &p, cm_dicom_report &rep, cm_error *err)
+{
+    dicom_register_dictionary();
+    DcmDataset &ds = *o.ff.getDataset();
+    report_basics(o, rep);
+    if (p.key == nullptr || p.key_id == nullptr || cm_profile_name(p.profile) == nullptr)
+        return dicom_fail(err, CM_DICOM_EINTERNAL, "no key, key id or profile given");
+    if (!key_id_syntax_ok(p.key_id))
+        return dicom_fail(err, CM_DICOM_EINTERNAL,
+                          "the key id cannot be stored (letters, digits, '.', '_', '-', at most 63, not starting "
+                          "with '.')");
+    uint16_t slot = 0;
+    int found = block_find(ds, &slot);
+    if (found != CM_DICOM_ENOTENCRYPTED)
+        return existing_block(o, p, rep, found, err);
+    std::vector<ProtectedElement> layout;
+    int rc = layout_collect(ds, ds.getOriginalXfer(), CM_DICOM_BLOCK_VERSION, layout, err);
+    if (rc)
+        return rc;
+    if (layout.empty())
+        return dicom_fail(err, CM_DICOM_ENOTHING, "the object has no pixel-bearing element to protect");
+    if (!p.force && (rc = refuse_masks(ds, layout, err)))
+        return rc;
+    PrivateBlock b;
+    std::string context;
+    ObjectKey key;
+    if ((rc = object_context(ds, context, err)) || (rc = fill_block(ds, p, layout, b, err)))
+        return rc;
+    if ((rc = cm_object_init(&key.obj, p.profile, p.key, b.nonce.data(),
+                             reinterpret_cast<const uint8_t *>(context.data()), context.size())))
+        return engine_fail(err, rc, "key derivation");
+    key.ready = true;
+    if (marks_apply(ds, b.marked_originals) != 0)
+        return dicom_fail(err, CM_DICOM_EINTERNAL, "cannot mark the object as encrypted");
+    if ((rc = attribute_digests(&key.obj, "bound", ds, b.bound_tags, b.bound_digests)) ||
+        (rc = attribute_digests(&key.obj, "identity", ds, tags_of(identity_attributes()), b.identity_digests)))
+        return engine_fail(err, rc, "attribute digests");
+    if ((rc = seal_segments(p, &key.obj, layout, b, err)))
+        return rc;
+    std::vector<uint8_t> aad = block_aad(b, context, layout);
+    b.object_tag.assign(CM_TAGBYTES, 0);
+    if ((rc = cm_object_tag(&key.obj, aad.data(), aad.size(), b.segment_tags.data(),
+                            b.segment_tags.size() / CM_SEGTAGBYTES, b.object_tag.data())))
+        return engine_fail(err, rc, "object tag");
+    report_block(b, layout, rep);
+    return block_write(ds, b, err);
+}
+
+/* ---- decryption, rebind ---- */
+
+int open_segments(const cm_dicom_open_params &p, OpenState &st, cm_error *err)
+{
+    std::vector<SegmentRef> refs = flatten(st.layout);
+    const PrivateBlock &b = st.block;
+    auto job = [&](size_t i) {
+        return with_segment(*refs[i].seg, true, [&](uint8_t *data, size_t len) {
+            return cm_segment_open(&st.key.obj, static_cast<uint32_t>(i), refs[i].pe->word_bytes, data, data, len,
+                                   &b.segment_tags[i * CM_SEGTAGBYTES]);
+        });
+    };
+    int rc = run_segments(p.executor, refs.size(), job);
+    if (rc == 0)
+        return 0;
+    wipe_layout(st.layout);
+    if (rc == CM_EAUTH)
+        return dicom_fail(err, CM_DICOM_EAUTH, "authentication failed: a segment does not match its tag: changed data");
+    return engine_fail(err, rc, "unmasking");
+}
+
+int decrypt(cm_dicom_object &o, const cm_dicom_open_params &p, cm_dicom_report &rep, cm_error *err)
+{
+    OpenState st;
+    int rc = authenticate(o, p, DECRYPT, st, rep, err);
+    if (rc == 0)
+        rc = open_segments(p, st, err);
+    if (rc)
+        return rc;
+    DcmDataset &ds = *o.ff.getDataset();
+    if (st.block.block_version >= 2 && marks_restore(ds, st.block.marked_originals) != 0)
+        return dicom_fail(err, CM_DICOM_EBLOCK, "the recorded original attributes cannot be restored");
+    block_remove(ds, st.block.slot);
+    return 0;
+}
+
+int rebind(cm_dicom_object &o, const cm_dicom_open_params &p, cm_dicom_report &rep, cm_error *err)
+{
+    OpenState st;
+    int rc = authenticate(o, p, REBIND, st, rep, err);
+    if (rc)
+        return rc;
+    PrivateBlock &b = st.block;
+    if (b.block_version < 2)
+        return dicom_fail(err, CM_DICOM_EUNSUPPORTED,
+                          "the object is in format %u, which records no patient identity: there is nothing to rebind",
+                          b.block_version);
+    DcmDataset &ds = *o.ff.getDataset();
+    if ((rc = attribute_digests(&st.key.obj, "identity", ds, tags_of(identity_attributes()), b.identity_digests)))
+        return engine_fail(err, rc, "patient identity");
+    std::vector<uint8_t> aad = block_aad(b, st.context, st.layout);
+    if ((rc = cm_object_tag(&st.key.obj, aad.data(), aad.size(), b.segment_tags.data(),
+                            b.segment_tags.size() / CM_SEGTAGBYTES, b.object_tag.data())))
+        return engine_fail(err, rc, "object tag");
+    block_remove(ds, b.slot);
+    return block_write(ds, b, err);
+}
+
+/* ---- inspection ---- */
 
 void fill_elements(cm_dicom_info *info, const std::vector<ProtectedElement> &layout)
 {
@@ -231,152 +560,53 @@ void fill_elements(cm_dicom_info *info, const std::vector<ProtectedElement> &lay
     }
 }
 
-} // namespace
-
-int dicom_encrypt_dataset(DcmDataset &ds, E_TransferSyntax xfer, const cm_dicom_encrypt_params &p,
-                          cm_dicom_error *err)
+/* The block's fields, or what is damaged in it. */
+unsigned inspect_block(DcmDataset &ds, cm_dicom_info *info)
 {
-    dicom_register_dictionary();
-    if (p.key == nullptr || p.key_id == nullptr)
-        return dicom_fail(err, CM_DICOM_EINTERNAL, "no key given");
-    const char *profile_name = cm_profile_name(p.profile);
-    if (profile_name == nullptr)
-        return dicom_fail(err, CM_DICOM_EINTERNAL, "unknown profile %d", p.profile);
-    if (!key_id_syntax_ok(p.key_id))
-        return dicom_fail(err, CM_DICOM_EINTERNAL,
-                          "the key id cannot be stored (letters, digits, '.', '_', '-', at most 63, not starting "
-                          "with '.')");
-    uint16_t slot = 0;
-    int rc = block_find(ds, &slot);
-    if (rc != CM_DICOM_ENOTENCRYPTED) {
-        /* "Already encrypted" only when the block authenticates: a creator string alone, or a
-         * block copied from another object, must not pass plaintext off as encrypted. */
-        OpenState st;
-        cm_dicom_error verr = {0, ""};
-        if (rc == 0 && p.key_fn != nullptr &&
-            authenticate(ds, xfer, p.key_fn, p.key_user, p.threads, false, st, &verr) == 0)
-            return dicom_fail(err, CM_DICOM_EENCRYPTED, "the object is already encrypted (private block %04X,%02X); "
-                              "not encrypting it twice", CM_DICOM_PRIVATE_GROUP, slot);
-        return dicom_fail(err, CM_DICOM_EBLOCK, "the object carries a ChaosMask private block that does not "
-                          "authenticate (%s); refusing to encrypt or to call it encrypted",
-                          verr.message[0] ? verr.message : "no key lookup to check it with");
-    }
-    xfer = resolve_xfer(ds, xfer);
-    if (xfer == EXS_Unknown)
-        return dicom_fail(err, CM_DICOM_EINPUT, "the transfer syntax of the object is unknown");
-    std::vector<ProtectedElement> layout;
-    if ((rc = layout_collect(ds, xfer, layout, err)))
-        return rc;
-    if (layout.empty())
-        return dicom_fail(err, CM_DICOM_ENOTHING, "the object has no pixel-bearing element to protect");
-    PrivateBlock b;
-    if ((rc = block_free_slot(ds, &b.slot, err)))
-        return rc;
-    std::vector<SegmentRef> refs = flatten(layout);
-    if (refs.size() > CM_MAX_SEGMENTS)
-        return dicom_fail(err, CM_DICOM_EUNSUPPORTED, "too many segments (%zu)", refs.size());
-    b.block_version = CM_DICOM_BLOCK_VERSION;
-    b.engine_version = CM_FORMAT_VERSION;
-    b.profile = profile_name;
-    b.key_id = p.key_id;
-    b.nonce.assign(CM_NONCEBYTES, 0);
-    if ((rc = cm_random(b.nonce.data(), b.nonce.size())))
-        return engine_fail(err, rc, "nonce");
-    b.transfer_syntax = DcmXfer(xfer).getXferID();
-    for (const ProtectedElement &pe : layout) {
-        if (pe.length > 0xFFFFFFFEull)
-            return dicom_fail(err, CM_DICOM_EUNSUPPORTED, "%s holds more than 4 GiB", pe.path.c_str());
-        b.paths.push_back(pe.path);
-        b.lengths.push_back(static_cast<uint32_t>(pe.length));
-        b.word_bytes.push_back(static_cast<uint16_t>(pe.word_bytes));
-        b.segment_counts.push_back(static_cast<uint32_t>(pe.segments.size()));
-    }
-    std::string context;
-    if ((rc = object_context(ds, context, err)))
-        return rc;
-    cm_object obj;
-    rc = cm_object_init(&obj, p.profile, p.key, b.nonce.data(), reinterpret_cast<const uint8_t *>(context.data()),
-                        context.size());
-    if (rc)
-        return engine_fail(err, rc, "key derivation");
-    b.segment_tags.assign(refs.size() * CM_SEGTAGBYTES, 0);
-    rc = for_each_segment(refs.size(), p.threads, [&](size_t i) {
-        const SegmentRef &r = refs[i];
-        return cm_segment_seal(&obj, static_cast<uint32_t>(i), r.pe->word_bytes, r.seg->data, r.seg->data,
-                               r.seg->len, &b.segment_tags[i * CM_SEGTAGBYTES]);
-    });
-    if (rc == 0) {
-        std::vector<uint8_t> aad = block_aad(b, context, layout);
-        b.object_tag.assign(CM_TAGBYTES, 0);
-        rc = cm_object_tag(&obj, aad.data(), aad.size(), b.segment_tags.data(), refs.size(), b.object_tag.data());
-    }
-    cm_object_wipe(&obj);
-    if (rc)
-        return engine_fail(err, rc, "masking");
-    return block_write(ds, b, err);
-}
-
-int dicom_decrypt_dataset(DcmDataset &ds, E_TransferSyntax xfer, cm_dicom_key_fn key_fn, void *key_user,
-                          unsigned threads, cm_dicom_error *err)
-{
-    OpenState st;
-    int rc = authenticate(ds, xfer, key_fn, key_user, threads, true, st, err);
-    if (rc)
-        return rc;
-    std::vector<SegmentRef> refs = flatten(st.layout);
-    rc = for_each_segment(refs.size(), threads, [&](size_t i) {
-        const SegmentRef &r = refs[i];
-        return cm_segment_open(&st.obj, static_cast<uint32_t>(i), r.pe->word_bytes, r.seg->data, r.seg->data,
-                               r.seg->len, &st.tags[i * CM_SEGTAGBYTES]);
-    });
-    if (rc) {
-        wipe_layout(st.layout);
-        if (rc == CM_EAUTH)
-            return dicom_fail(err, CM_DICOM_EAUTH, "authentication of a segment failed: changed data");
-        return engine_fail(err, rc, "unmasking");
-    }
-    block_remove(ds, st.block.slot);
-    return 0;
-}
-
-int dicom_verify_dataset(DcmDataset &ds, E_TransferSyntax xfer, cm_dicom_key_fn key_fn, void *key_user,
-                         cm_dicom_error *err)
-{
-    OpenState st;
-    return authenticate(ds, xfer, key_fn, key_user, 0, false, st, err);
-}
-
-int dicom_inspect_dataset(DcmDataset &ds, E_TransferSyntax xfer, cm_dicom_info *info, cm_dicom_error *err)
-{
-    dicom_register_dictionary();
-    memset(info, 0, sizeof *info);
-    xfer = resolve_xfer(ds, xfer);
-    copy_text(info->transfer_syntax, sizeof info->transfer_syntax,
-              xfer == EXS_Unknown ? std::string("unknown") : std::string(DcmXfer(xfer).getXferID()));
-    copy_text(info->sop_instance_uid, sizeof info->sop_instance_uid, sop_instance_uid(ds));
-    std::vector<ProtectedElement> layout;
-    cm_dicom_error layout_err = {0, ""};
-    int layout_rc = layout_collect(ds, xfer, layout, &layout_err);
     uint16_t slot = 0;
     int found = block_find(ds, &slot);
-    if (found == CM_DICOM_EBLOCK)
-        return dicom_fail(err, found, "the object carries more than one ChaosMask private block: changed data");
-    if (found == 0) {
-        PrivateBlock b;
-        info->encrypted = 1;
-        info->block_group = CM_DICOM_PRIVATE_GROUP;
-        info->block_slot = slot;
-        int rc = block_read(ds, slot, b, err);
-        if (rc)
-            return rc;
+    if (found == CM_DICOM_ENOTENCRYPTED)
+        return CM_DICOM_BLOCK_VERSION;
+    info->encrypted = 1;
+    info->block_group = CM_DICOM_PRIVATE_GROUP;
+    info->block_slot = slot;
+    PrivateBlock b;
+    cm_error berr = {0, ""};
+    int rc = found ? dicom_fail(&berr, found, "the object carries more than one ChaosMask private block")
+                   : block_read(ds, slot, b, &berr);
+    if (rc) {
+        info->block_error = rc;
+        copy_text(info->block_message, sizeof info->block_message, berr.msg);
+        /* what could be read, for the administrator */
         info->block_version = b.block_version;
-        info->engine_version = b.engine_version;
         copy_text(info->profile, sizeof info->profile, b.profile);
-        copy_text(info->key_id, sizeof info->key_id, b.key_id);
+        copy_text(info->key_id, sizeof info->key_id, key_id_syntax_ok(b.key_id) ? b.key_id : "");
+        return b.block_version >= 1 && b.block_version <= CM_DICOM_BLOCK_VERSION ? b.block_version
+                                                                                  : CM_DICOM_BLOCK_VERSION;
     }
-    if (layout_rc) {
-        info->layout_error = layout_rc;
-        copy_text(info->layout_message, sizeof info->layout_message, layout_err.message);
+    info->block_version = b.block_version;
+    info->engine_version = b.engine_version;
+    copy_text(info->profile, sizeof info->profile, b.profile);
+    copy_text(info->key_id, sizeof info->key_id, b.key_id);
+    return b.block_version;
+}
+
+int inspect(cm_dicom_object &o, cm_dicom_info *info, cm_error *err)
+{
+    (void)err;
+    dicom_register_dictionary();
+    DcmDataset &ds = *o.ff.getDataset();
+    memset(info, 0, sizeof *info);
+    E_TransferSyntax xfer = ds.getOriginalXfer();
+    copy_text(info->transfer_syntax, sizeof info->transfer_syntax,
+              xfer == EXS_Unknown ? std::string("unknown") : std::string(DcmXfer(xfer).getXferID()));
+    copy_text(info->sop_instance_uid, sizeof info->sop_instance_uid, uid_of(ds, DCM_SOPInstanceUID));
+    unsigned version = inspect_block(ds, info);
+    std::vector<ProtectedElement> layout;
+    cm_error layout_err = {0, ""};
+    if (int rc = layout_collect(ds, xfer, version, layout, &layout_err)) {
+        info->layout_error = rc;
+        copy_text(info->layout_message, sizeof info->layout_message, layout_err.msg);
         return 0;
     }
     fill_elements(info, layout);
@@ -387,4 +617,64 @@ int dicom_inspect_dataset(DcmDataset &ds, E_TransferSyntax xfer, cm_dicom_info *
     return 0;
 }
 
+/* Runs op with err cleared and out-of-memory reported as such. */
+template <typename Op>
+int guarded(cm_error *err, Op op)
+{
+    if (err != nullptr) {
+        err->code = 0;
+        err->msg[0] = '\0';
+    }
+    try {
+        return op();
+    } catch (const std::bad_alloc &) {
+        return dicom_fail(err, CM_DICOM_ENOMEM, "out of memory");
+    }
+}
+
+} // namespace
+
+E_TransferSyntax dicom_object_xfer(const cm_dicom_object *obj)
+{
+    return obj->out_xfer;
+}
+
 } // namespace chaosmask
+
+using namespace chaosmask;
+
+extern "C" int cm_dicom_encrypt(cm_dicom_object *obj, const cm_dicom_encrypt_params *p, cm_dicom_report *rep,
+                                cm_error *err)
+{
+    cm_dicom_report scratch;
+    return guarded(err, [&] { return encrypt(*obj, *p, rep ? *rep : scratch, err); });
+}
+
+extern "C" int cm_dicom_decrypt(cm_dicom_object *obj, const cm_dicom_open_params *p, cm_dicom_report *rep,
+                                cm_error *err)
+{
+    cm_dicom_report scratch;
+    return guarded(err, [&] { return decrypt(*obj, *p, rep ? *rep : scratch, err); });
+}
+
+extern "C" int cm_dicom_verify(cm_dicom_object *obj, const cm_dicom_open_params *p, cm_dicom_report *rep,
+                               cm_error *err)
+{
+    cm_dicom_report scratch;
+    return guarded(err, [&] {
+        OpenState st;
+        return authenticate(*obj, *p, VERIFY, st, rep ? *rep : scratch, err);
+    });
+}
+
+extern "C" int cm_dicom_rebind(cm_dicom_object *obj, const cm_dicom_open_params *p, cm_dicom_report *rep,
+                               cm_error *err)
+{
+    cm_dicom_report scratch;
+    return guarded(err, [&] { return rebind(*obj, *p, rep ? *rep : scratch, err); });
+}
+
+extern "C" int cm_dicom_inspect(cm_dicom_object *obj, cm_dicom_info *info, cm_error *err)
+{
+    return guarded(err, [&] { return inspect(*obj, info, err); });
+}

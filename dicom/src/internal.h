@@ -5,23 +5,33 @@
 
 #include "chaosmask/dicom.h"
 
+#include "bind.h"
+
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdatset.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+/* One object in memory (dicom.h): the bytes as read and DCMTK's parse of them. */
+struct cm_dicom_object {
+    std::unique_ptr<uint8_t[]> bytes; /* as read; released once not needed */
+    size_t len = 0;
+    DcmFileFormat ff;
+    E_EncodingType enc = EET_ExplicitLength;   /* how sequences were encoded, to write them alike */
+    E_TransferSyntax out_xfer = EXS_Unknown;   /* what it is written in */
+    bool bare = false;                         /* parsed from a bare data set: no meta header */
+    bool xfer_changed = false;                 /* decoded after a compression: meta updated on write */
+};
 
 namespace chaosmask {
 
 /* Fills err (when not NULL) and returns code. */
-int dicom_fail(cm_dicom_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int dicom_fail(cm_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Loads a Part 10 file completely into memory, with the checks every command shares
- * (regular file, readable, not truncated, known transfer syntax, not empty); enc is how
- * sequences were encoded, to write them back the same way. */
-int file_load(const char *path, DcmFileFormat &ff, E_EncodingType &enc, cm_dicom_error *err);
 
 /* What DCMTK 3.6.7 makes of the two VR bytes of an explicit VR element (DcmVR::setVR: exact
  * names, internal ones excluded; other upper-case pairs are "future" VRs with a 4-byte length,
@@ -41,10 +51,19 @@ struct VrInfo {
 };
 VrInfo classify_vr(uint8_t c1, uint8_t c2);
 
-/* One engine segment: a frame, a fragment, an overlay plane, a waveform multiplex group. */
+/* A contiguous range of value bytes. */
+struct Piece {
+    uint8_t *data;
+    size_t len;
+};
+
+/* One engine segment: a frame, a fragment, an overlay plane, a waveform multiplex group; in
+ * format 2 consecutive ones grouped to at least 64 KiB.  Contiguous bytes [data, data+len),
+ * or, when gathered from several fragments, pieces (data is then NULL). */
 struct Segment {
     uint8_t *data;
     size_t len;
+    std::vector<Piece> pieces{};
 };
 
 /* One protected element: where it is, how it is cut into segments. */
@@ -56,12 +75,16 @@ struct ProtectedElement {
     uint64_t length = 0;   /* bytes masked (sum of segment lengths) */
     std::string bound;     /* attributes and offset tables the object tag also covers */
     std::vector<Segment> segments;
+    /* native Pixel Data only: what the already-a-mask test needs */
+    bool native_pixels = false;
+    unsigned bits_stored = 0, high_bit = 0;
+    bool is_signed = false;
 };
 
 /* Finds and validates every protected element of ds (in tag order); an empty list is not an
  * error.  Values are loaded into memory and handed out as little-endian words. */
-int layout_collect(DcmItem &ds, E_TransferSyntax xfer, std::vector<ProtectedElement> &out,
-                   cm_dicom_error *err);
+int layout_collect(DcmItem &ds, E_TransferSyntax xfer, unsigned block_version, std::vector<ProtectedElement> &out,
+                   cm_error *err);
 
 /* The fields of the private block (docs/private-block.md). */
 struct PrivateBlock {
@@ -78,6 +101,11 @@ struct PrivateBlock {
     std::vector<uint32_t> segment_counts;
     std::vector<uint8_t> segment_tags;
     std::vector<uint8_t> object_tag;
+    /* format 2 */
+    std::vector<DcmTagKey> bound_tags;
+    std::vector<uint8_t> bound_digests;
+    std::vector<uint8_t> identity_digests;
+    std::vector<uint8_t> marked_originals;
 };
 
 /* 0 and the slot when ds carries one ChaosMask block, CM_DICOM_ENOTENCRYPTED when none,
@@ -86,11 +114,11 @@ int block_find(DcmItem &ds, uint16_t *slot);
 /* The key-ring id syntax: [A-Za-z0-9._-], 1..63 characters, not starting with '.'. */
 bool key_id_syntax_ok(const std::string &id);
 /* Reads and checks the shape of every field; CM_DICOM_EBLOCK or CM_DICOM_EUNSUPPORTED. */
-int block_read(DcmItem &ds, uint16_t slot, PrivateBlock &block, cm_dicom_error *err);
+int block_read(DcmItem &ds, uint16_t slot, PrivateBlock &block, cm_error *err);
 /* A free slot (no creator and no element in it); CM_DICOM_EUNSUPPORTED when all are used. */
-int block_free_slot(DcmItem &ds, uint16_t *slot, cm_dicom_error *err);
+int block_free_slot(DcmItem &ds, uint16_t *slot, cm_error *err);
 /* Inserts the creator and every field at block.slot. */
-int block_write(DcmItem &ds, const PrivateBlock &block, cm_dicom_error *err);
+int block_write(DcmItem &ds, const PrivateBlock &block, cm_error *err);
 /* Removes the creator and every element of the block. */
 void block_remove(DcmItem &ds, uint16_t slot);
 /* The associated data of the object tag: every field but the object tag, the SOP Instance

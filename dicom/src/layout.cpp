@@ -18,6 +18,11 @@ namespace {
 
 /* DICOM value lengths are 32-bit; an even length below 0xFFFFFFFF is the most a value holds. */
 const uint64_t kMaxValueBytes = 0xFFFFFFFEull;
+/* Format 2's smallest segment (the whole element when it is smaller). */
+const size_t kMinSegmentBytes = 64 * 1024;
+/* More pixel-bearing elements than any real object has (one per icon, waveform item, overlay
+ * plane): each costs a key derivation, so thousands of tiny ones would be a denial of service. */
+const size_t kMaxProtectedElements = 256;
 
 std::string tag_hex(const DcmTagKey &t)
 {
@@ -73,7 +78,7 @@ void bind_bytes(ProtectedElement &pe, const char *label, const Uint8 *p, size_t 
     pe.bound += '\0';
 }
 
-int element_bytes(DcmElement *e, const std::string &where, uint8_t *&data, size_t &len, cm_dicom_error *err)
+int element_bytes(DcmElement *e, const std::string &where, uint8_t *&data, size_t &len, cm_error *err)
 {
     data = nullptr;
     len = e->getLength();
@@ -124,7 +129,7 @@ int element_bytes(DcmElement *e, const std::string &where, uint8_t *&data, size_
 
 /* Reads an unsigned attribute; missing -> def (when optional) or an error. */
 int get_u16(DcmItem &item, const DcmTagKey &tag, const char *name, bool required, Uint16 def, Uint16 &out,
-            const std::string &where, cm_dicom_error *err)
+            const std::string &where, cm_error *err)
 {
     out = def;
     if (!item.tagExistsWithValue(tag)) {
@@ -140,7 +145,7 @@ int get_u16(DcmItem &item, const DcmTagKey &tag, const char *name, bool required
 }
 
 /* Number of Frames (IS) or the like: a positive integer, 1 when absent. */
-int get_count(DcmItem &item, const DcmTagKey &tag, const char *name, uint64_t &out, cm_dicom_error *err)
+int get_count(DcmItem &item, const DcmTagKey &tag, const char *name, uint64_t &out, cm_error *err)
 {
     out = 1;
     if (!item.tagExistsWithValue(tag))
@@ -159,7 +164,7 @@ bool mul_checked(uint64_t &acc, uint64_t factor)
 
 /* Value length must be the computed size, or one more when that is odd (padding). */
 int check_length(const std::string &where, uint64_t expected, uint64_t actual, const char *formula,
-                 cm_dicom_error *err)
+                 cm_error *err)
 {
     if (actual == expected || (expected % 2 == 1 && actual == expected + 1))
         return 0;
@@ -188,7 +193,7 @@ struct ImageGeometry {
 };
 
 int read_image_geometry(DcmItem &item, const std::string &where, bool need_bits, ImageGeometry &g,
-                        cm_dicom_error *err)
+                        cm_error *err)
 {
     int rc;
     if ((rc = get_u16(item, DCM_Rows, "Rows", true, 0, g.rows, where, err)) ||
@@ -224,7 +229,7 @@ int read_image_geometry(DcmItem &item, const std::string &where, bool need_bits,
 
 /* Native Pixel Data: one segment per frame (when frames are byte-aligned). */
 int layout_native_pixels(DcmItem &item, DcmElement *e, const std::string &path, const std::string &where,
-                         ProtectedElement &pe, cm_dicom_error *err)
+                         ProtectedElement &pe, cm_error *err)
 {
     ImageGeometry g;
     int rc = read_image_geometry(item, where, true, g, err);
@@ -255,6 +260,11 @@ int layout_native_pixels(DcmItem &item, DcmElement *e, const std::string &path, 
     pe.path = path;
     pe.word_bytes = g.bits_alloc >= 8 ? g.bits_alloc / 8u : 1u;
     pe.length = len;
+    pe.native_pixels = true;
+    pe.bits_stored = g.bits_stored;
+    pe.high_bit = item.tagExistsWithValue(DCM_HighBit) ? g.high_bit : static_cast<Uint16>(g.bits_stored - 1);
+    Uint16 representation = 0;
+    pe.is_signed = item.findAndGetUint16(DCM_PixelRepresentation, representation).good() && representation == 1;
     if (frame_bits % 8 != 0) /* bit-packed frames that do not start on a byte: one segment */
         cut_frames(pe, data, len, 1, 0);
     else
@@ -264,7 +274,7 @@ int layout_native_pixels(DcmItem &item, DcmElement *e, const std::string &path, 
 
 /* Encapsulated Pixel Data: one segment per fragment; item 0 (offset table) untouched. */
 int layout_encapsulated_pixels(DcmItem &item, DcmPixelData *px, E_TransferSyntax rep, const std::string &path,
-                               const std::string &where, ProtectedElement &pe, cm_dicom_error *err)
+                               const std::string &where, ProtectedElement &pe, cm_error *err)
 {
     ImageGeometry g;
     int rc = read_image_geometry(item, where, true, g, err);
@@ -317,7 +327,7 @@ int layout_encapsulated_pixels(DcmItem &item, DcmPixelData *px, E_TransferSyntax
 }
 
 int layout_pixel_data(DcmItem &item, E_TransferSyntax xfer, const std::string &prefix,
-                      std::vector<ProtectedElement> &out, cm_dicom_error *err)
+                      std::vector<ProtectedElement> &out, cm_error *err)
 {
     DcmElement *e = nullptr;
     if (item.findAndGetElement(DCM_PixelData, e, OFFalse).bad() || e == nullptr)
@@ -347,7 +357,7 @@ int layout_pixel_data(DcmItem &item, E_TransferSyntax xfer, const std::string &p
 
 /* Float (OF) or Double Float (OD) Pixel Data: one segment per frame. */
 int layout_float_pixels(DcmItem &item, const DcmTagKey &tag, unsigned word, std::vector<ProtectedElement> &out,
-                        cm_dicom_error *err)
+                        cm_error *err)
 {
     DcmElement *e = nullptr;
     if (item.findAndGetElement(tag, e, OFFalse).bad() || e == nullptr)
@@ -386,7 +396,7 @@ int layout_float_pixels(DcmItem &item, const DcmTagKey &tag, unsigned word, std:
 }
 
 /* Overlay Data (60xx,3000): bit-packed planes, one segment. */
-int layout_overlays(DcmItem &item, std::vector<ProtectedElement> &out, cm_dicom_error *err)
+int layout_overlays(DcmItem &item, std::vector<ProtectedElement> &out, cm_error *err)
 {
     for (Uint16 group = 0x6000; group <= 0x601E; group += 2) {
         DcmTagKey tag(group, 0x3000);
@@ -431,7 +441,7 @@ int layout_overlays(DcmItem &item, std::vector<ProtectedElement> &out, cm_dicom_
 }
 
 /* Waveform Data (5400,1010) inside each Waveform Sequence item: one segment per item. */
-int layout_waveforms(DcmItem &ds, std::vector<ProtectedElement> &out, cm_dicom_error *err)
+int layout_waveforms(DcmItem &ds, std::vector<ProtectedElement> &out, cm_error *err)
 {
     DcmSequenceOfItems *seq = nullptr;
     if (ds.findAndGetSequence(DCM_WaveformSequence, seq).bad() || seq == nullptr)
@@ -485,7 +495,7 @@ int layout_waveforms(DcmItem &ds, std::vector<ProtectedElement> &out, cm_dicom_e
 }
 
 /* Icon Image Sequence (0088,0200): the pixels of each icon, native or encapsulated. */
-int layout_icons(DcmItem &ds, E_TransferSyntax xfer, std::vector<ProtectedElement> &out, cm_dicom_error *err)
+int layout_icons(DcmItem &ds, E_TransferSyntax xfer, std::vector<ProtectedElement> &out, cm_error *err)
 {
     DcmSequenceOfItems *seq = nullptr;
     if (ds.findAndGetSequence(DCM_IconImageSequence, seq).bad() || seq == nullptr)
@@ -503,9 +513,45 @@ int layout_icons(DcmItem &ds, E_TransferSyntax xfer, std::vector<ProtectedElemen
     return 0;
 }
 
+/* Format 2: consecutive units (frames, fragments) of one element grouped into segments of
+ * at least kMinSegmentBytes, so the cost of an object grows with its bytes, not with its frame
+ * count.  Adjacent units stay one contiguous range; fragments are gathered. */
+void group_segments(ProtectedElement &pe)
+{
+    if (pe.segments.size() <= 1)
+        return;
+    std::vector<Segment> out;
+    Segment cur{nullptr, 0, {}};
+    bool open = false;
+    for (const Segment &s : pe.segments) {
+        if (!open) {
+            cur = s;
+            open = true;
+        } else if (s.len > 0) {
+            if (cur.pieces.empty() && cur.len > 0 && cur.data + cur.len == s.data) {
+                cur.len += s.len;
+            } else {
+                if (cur.pieces.empty() && cur.len > 0)
+                    cur.pieces.push_back({cur.data, cur.len});
+                cur.pieces.push_back({s.data, s.len});
+                cur.data = nullptr;
+                cur.len += s.len;
+            }
+        }
+        if (cur.len >= kMinSegmentBytes) {
+            out.push_back(cur);
+            open = false;
+        }
+    }
+    if (open)
+        out.push_back(cur);
+    pe.segments.swap(out);
+}
+
 } // namespace
 
-int layout_collect(DcmItem &ds, E_TransferSyntax xfer, std::vector<ProtectedElement> &out, cm_dicom_error *err)
+int layout_collect(DcmItem &ds, E_TransferSyntax xfer, unsigned block_version, std::vector<ProtectedElement> &out,
+                   cm_error *err)
 {
     out.clear();
     int rc;
@@ -514,7 +560,13 @@ int layout_collect(DcmItem &ds, E_TransferSyntax xfer, std::vector<ProtectedElem
         (rc = layout_float_pixels(ds, DCM_DoubleFloatPixelData, 8, out, err)) ||
         (rc = layout_pixel_data(ds, xfer, "", out, err)))
         return rc;
-    for (const ProtectedElement &pe : out) {
+    if (out.size() > kMaxProtectedElements)
+        return dicom_fail(err, CM_DICOM_EUNSUPPORTED,
+                          "%zu pixel-bearing elements (icons, waveforms, overlays); at most %zu are handled", out.size(),
+                          kMaxProtectedElements);
+    for (ProtectedElement &pe : out) {
+        if (block_version >= 2)
+            group_segments(pe);
         for (const Segment &s : pe.segments)
             if (s.len % pe.word_bytes != 0)
                 return dicom_fail(err, CM_DICOM_EINTERNAL, "%s: segment of %zu bytes is not whole %u-byte words",

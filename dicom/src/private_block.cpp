@@ -1,6 +1,7 @@
 /* private_block.cpp - the ChaosMask private block: dictionary entries, finding the block or a
- * free slot, writing, reading and removing its fields, and the associated data the object tag
- * covers.  The layout is documented field by field in docs/private-block.md. */
+ * free slot, writing, reading (also after a re-encoding turned its fields into UN) and
+ * removing its fields, and the associated data the object tag covers.  The layout is
+ * documented field by field in docs/private-block.md. */
 #include "internal.h"
 
 #include "chaosmask/dicom_dataset.h"
@@ -9,6 +10,7 @@
 #include <dcmtk/dcmdata/dcdicent.h>
 #include <dcmtk/dcmdata/dcelem.h>
 #include <dcmtk/dcmdata/dctag.h>
+#include <dcmtk/dcmdata/dcvrat.h>
 #include <dcmtk/dcmdata/dcvrul.h>
 
 #include <cstdarg>
@@ -37,6 +39,11 @@ enum : Uint16 {
     F_SEGMENT_COUNTS = 0x0A,
     F_SEGMENT_TAGS = 0x0B,
     F_OBJECT_TAG = 0x0C,
+    /* format 2 */
+    F_BOUND_TAGS = 0x0D,
+    F_BOUND_DIGESTS = 0x0E,
+    F_IDENTITY_DIGESTS = 0x0F,
+    F_MARKED_ORIGINALS = 0x10,
 };
 
 struct FieldDef {
@@ -44,33 +51,31 @@ struct FieldDef {
     DcmEVR vr;
     const char *name;
     int vm_min, vm_max;
+    unsigned since; /* first block version with the field */
 };
 
 const FieldDef kFields[] = {
-    {F_BLOCK_VERSION, EVR_UL, "ChaosMaskBlockVersion", 1, 1},
-    {F_ENGINE_VERSION, EVR_UL, "ChaosMaskEngineFormatVersion", 1, 1},
-    {F_PROFILE, EVR_LO, "ChaosMaskProfile", 1, 1},
-    {F_KEY_ID, EVR_LO, "ChaosMaskKeyID", 1, 1},
-    {F_NONCE, EVR_OB, "ChaosMaskNonce", 1, 1},
-    {F_TRANSFER_SYNTAX, EVR_UI, "ChaosMaskOriginalTransferSyntaxUID", 1, 1},
-    {F_PATHS, EVR_LO, "ChaosMaskProtectedElements", 1, DcmVariableVM},
-    {F_LENGTHS, EVR_UL, "ChaosMaskProtectedLengths", 1, DcmVariableVM},
-    {F_WORD_BYTES, EVR_US, "ChaosMaskWordBytes", 1, DcmVariableVM},
-    {F_SEGMENT_COUNTS, EVR_UL, "ChaosMaskSegmentCounts", 1, DcmVariableVM},
-    {F_SEGMENT_TAGS, EVR_OB, "ChaosMaskSegmentTags", 1, 1},
-    {F_OBJECT_TAG, EVR_OB, "ChaosMaskObjectTag", 1, 1},
+    {F_BLOCK_VERSION, EVR_UL, "ChaosMaskBlockVersion", 1, 1, 1},
+    {F_ENGINE_VERSION, EVR_UL, "ChaosMaskEngineFormatVersion", 1, 1, 1},
+    {F_PROFILE, EVR_LO, "ChaosMaskProfile", 1, 1, 1},
+    {F_KEY_ID, EVR_LO, "ChaosMaskKeyID", 1, 1, 1},
+    {F_NONCE, EVR_OB, "ChaosMaskNonce", 1, 1, 1},
+    {F_TRANSFER_SYNTAX, EVR_UI, "ChaosMaskOriginalTransferSyntaxUID", 1, 1, 1},
+    {F_PATHS, EVR_LO, "ChaosMaskProtectedElements", 1, DcmVariableVM, 1},
+    {F_LENGTHS, EVR_UL, "ChaosMaskProtectedLengths", 1, DcmVariableVM, 1},
+    {F_WORD_BYTES, EVR_US, "ChaosMaskWordBytes", 1, DcmVariableVM, 1},
+    {F_SEGMENT_COUNTS, EVR_UL, "ChaosMaskSegmentCounts", 1, DcmVariableVM, 1},
+    {F_SEGMENT_TAGS, EVR_OB, "ChaosMaskSegmentTags", 1, 1, 1},
+    {F_OBJECT_TAG, EVR_OB, "ChaosMaskObjectTag", 1, 1, 1},
+    {F_BOUND_TAGS, EVR_AT, "ChaosMaskBoundAttributes", 1, DcmVariableVM, 2},
+    {F_BOUND_DIGESTS, EVR_OB, "ChaosMaskBoundDigests", 1, 1, 2},
+    {F_IDENTITY_DIGESTS, EVR_OB, "ChaosMaskIdentityDigests", 1, 1, 2},
+    {F_MARKED_ORIGINALS, EVR_OB, "ChaosMaskMarkedOriginals", 1, 1, 2},
 };
 
 DcmTagKey field_key(uint16_t slot, Uint16 offset)
 {
     return DcmTagKey(kGroup, static_cast<Uint16>((slot << 8) | offset));
-}
-
-DcmTag field_tag(uint16_t slot, const FieldDef &f)
-{
-    DcmTag tag(field_key(slot, f.offset), DcmVR(f.vr));
-    tag.setPrivateCreator(kCreator);
-    return tag;
 }
 
 const FieldDef &field_def(Uint16 offset)
@@ -81,76 +86,180 @@ const FieldDef &field_def(Uint16 offset)
     return kFields[0]; /* not reached: offsets come from the enum */
 }
 
-/* Finds a field and checks its VR; a missing or mistyped field means a damaged block. */
-int field_element(DcmItem &ds, uint16_t slot, Uint16 offset, DcmElement *&e, cm_dicom_error *err)
+DcmTag field_tag(uint16_t slot, Uint16 offset)
 {
     const FieldDef &f = field_def(offset);
-    e = nullptr;
+    DcmTag tag(field_key(slot, offset), DcmVR(f.vr));
+    tag.setPrivateCreator(kCreator);
+    return tag;
+}
+
+/* One field as stored: its bytes (binary fields, little-endian) or its text.  A field whose VR
+ * came back as UN (an implicit-VR object re-encoded by a tool that does not know our
+ * dictionary) is read by its bytes: UN keeps the little-endian value bytes. */
+struct RawField {
+    std::vector<uint8_t> bytes;
+    std::string text;
+};
+
+bool is_text(DcmEVR vr)
+{
+    return vr == EVR_LO || vr == EVR_UI;
+}
+
+int read_raw(DcmItem &ds, uint16_t slot, Uint16 offset, RawField &out, cm_error *err)
+{
+    const FieldDef &f = field_def(offset);
     DcmTagKey key = field_key(slot, offset);
+    DcmElement *e = nullptr;
     if (ds.findAndGetElement(key, e, OFFalse).bad() || e == nullptr)
         return dicom_fail(err, CM_DICOM_EBLOCK, "private block field %s (%04X,%04X) is missing", f.name,
                           key.getGroup(), key.getElement());
-    if (e->getVR() != f.vr)
+    DcmEVR vr = e->ident();
+    if (vr != f.vr && vr != EVR_UN && vr != EVR_OB)
         return dicom_fail(err, CM_DICOM_EBLOCK, "private block field %s (%04X,%04X) has VR %s, expected %s", f.name,
-                          key.getGroup(), key.getElement(), DcmVR(e->getVR()).getVRName(),
-                          DcmVR(f.vr).getVRName());
-    return 0;
-}
-
-int read_string(DcmItem &ds, uint16_t slot, Uint16 offset, std::string &out, cm_dicom_error *err)
-{
-    DcmElement *e;
-    int rc = field_element(ds, slot, offset, e, err);
-    if (rc)
-        return rc;
-    OFString v;
-    if (e->getOFStringArray(v).bad())
-        return dicom_fail(err, CM_DICOM_EBLOCK, "private block field %s cannot be read", field_def(offset).name);
-    out.assign(v.c_str(), v.length());
-    return 0;
-}
-
-int read_bytes(DcmItem &ds, uint16_t slot, Uint16 offset, std::vector<uint8_t> &out, cm_dicom_error *err)
-{
-    DcmElement *e;
-    int rc = field_element(ds, slot, offset, e, err);
-    if (rc)
-        return rc;
-    Uint8 *p = nullptr;
-    out.clear();
-    if (e->getLength() == 0)
-        return 0;
-    if (e->getUint8Array(p).bad() || p == nullptr)
-        return dicom_fail(err, CM_DICOM_EBLOCK, "private block field %s cannot be read", field_def(offset).name);
-    out.assign(p, p + e->getLength());
-    return 0;
-}
-
-template <typename T>
-int read_numbers(DcmItem &ds, uint16_t slot, Uint16 offset, std::vector<T> &out, cm_dicom_error *err)
-{
-    DcmElement *e;
-    int rc = field_element(ds, slot, offset, e, err);
-    if (rc)
-        return rc;
-    out.clear();
-    unsigned long n = e->getVM();
-    for (unsigned long i = 0; i < n; ++i) {
-        OFCondition c;
-        static_assert(sizeof(T) == 2 || sizeof(T) == 4, "US or UL fields only");
-        if (sizeof(T) == 2) {
-            Uint16 v = 0;
-            c = e->getUint16(v, i);
-            out.push_back(static_cast<T>(v));
-        } else {
-            Uint32 v = 0;
-            c = e->getUint32(v, i);
-            out.push_back(static_cast<T>(v));
+                          key.getGroup(), key.getElement(), DcmVR(vr).getVRName(), DcmVR(f.vr).getVRName());
+    const uint8_t *p = nullptr;
+    size_t n = e->getLength();
+    OFCondition c = e->loadAllDataIntoMemory();
+    if (c.good() && n > 0) {
+        if (vr == f.vr && is_text(vr)) {
+            char *s = nullptr;
+            Uint32 len = 0;
+            c = e->getString(s, len);
+            p = reinterpret_cast<const uint8_t *>(s);
+            n = len;
+        } else if (vr == EVR_UN || vr == EVR_OB) {
+            Uint8 *q = nullptr;
+            c = e->getUint8Array(q);
+            p = q;
+        } else if (vr == EVR_UL) {
+            Uint32 *q = nullptr;
+            c = e->getUint32Array(q);
+            p = reinterpret_cast<const uint8_t *>(q);
+        } else { /* US, AT */
+            Uint16 *q = nullptr;
+            c = e->getUint16Array(q);
+            p = reinterpret_cast<const uint8_t *>(q);
         }
-        if (c.bad())
-            return dicom_fail(err, CM_DICOM_EBLOCK, "private block field %s value %lu cannot be read",
-                              field_def(offset).name, i + 1);
     }
+    if (c.bad() || (n > 0 && p == nullptr))
+        return dicom_fail(err, CM_DICOM_EBLOCK, "private block field %s cannot be read", f.name);
+    if (is_text(f.vr)) {
+        out.text.assign(reinterpret_cast<const char *>(p), n);
+        while (!out.text.empty() && (out.text.back() == ' ' || out.text.back() == '\0'))
+            out.text.pop_back();
+    } else {
+        out.bytes.assign(p, p + n);
+    }
+    return 0;
+}
+
+int read_text(DcmItem &ds, uint16_t slot, Uint16 offset, std::string &out, cm_error *err)
+{
+    RawField r;
+    int rc = read_raw(ds, slot, offset, r, err);
+    out = r.text;
+    return rc;
+}
+
+int read_bytes(DcmItem &ds, uint16_t slot, Uint16 offset, std::vector<uint8_t> &out, cm_error *err)
+{
+    RawField r;
+    int rc = read_raw(ds, slot, offset, r, err);
+    out.swap(r.bytes);
+    return rc;
+}
+
+/* Little-endian words of `width` bytes (2 or 4). */
+template <typename T>
+int read_words(DcmItem &ds, uint16_t slot, Uint16 offset, std::vector<T> &out, cm_error *err)
+{
+    RawField r;
+    int rc = read_raw(ds, slot, offset, r, err);
+    if (rc)
+        return rc;
+    if (r.bytes.size() % sizeof(T) != 0)
+        return dicom_fail(err, CM_DICOM_EBLOCK, "private block field %s holds %zu bytes, not a whole number of %zu-byte values",
+                          field_def(offset).name, r.bytes.size(), sizeof(T));
+    out.clear();
+    for (size_t i = 0; i < r.bytes.size(); i += sizeof(T)) {
+        T v = 0;
+        for (size_t b = 0; b < sizeof(T); ++b)
+            v = static_cast<T>(v | static_cast<T>(r.bytes[i + b]) << (8 * b));
+        out.push_back(v);
+    }
+    return 0;
+}
+
+int read_one(DcmItem &ds, uint16_t slot, Uint16 offset, uint32_t &out, cm_error *err)
+{
+    std::vector<uint32_t> v;
+    int rc = read_words(ds, slot, offset, v, err);
+    if (rc == 0 && v.size() != 1)
+        return dicom_fail(err, CM_DICOM_EBLOCK, "private block field %s must hold one value", field_def(offset).name);
+    if (rc == 0)
+        out = v[0];
+    return rc;
+}
+
+std::vector<std::string> split_paths(const std::string &paths)
+{
+    std::vector<std::string> out;
+    for (size_t start = 0;;) {
+        size_t end = paths.find('\\', start);
+        out.push_back(paths.substr(start, end == std::string::npos ? std::string::npos : end - start));
+        if (end == std::string::npos)
+            return out;
+        start = end + 1;
+    }
+}
+
+/* The fields of format 2 only. */
+int read_v2_fields(DcmItem &ds, uint16_t slot, PrivateBlock &b, cm_error *err)
+{
+    std::vector<uint16_t> at;
+    int rc;
+    if ((rc = read_words(ds, slot, F_BOUND_TAGS, at, err)) ||
+        (rc = read_bytes(ds, slot, F_BOUND_DIGESTS, b.bound_digests, err)) ||
+        (rc = read_bytes(ds, slot, F_IDENTITY_DIGESTS, b.identity_digests, err)) ||
+        (rc = read_bytes(ds, slot, F_MARKED_ORIGINALS, b.marked_originals, err)))
+        return rc;
+    if (at.size() % 2 != 0)
+        return dicom_fail(err, CM_DICOM_EBLOCK, "private block field ChaosMaskBoundAttributes holds half a tag");
+    for (size_t i = 0; i < at.size(); i += 2)
+        b.bound_tags.push_back(DcmTagKey(at[i], at[i + 1]));
+    if (b.bound_digests.size() != b.bound_tags.size() * CM_BIND_DIGESTBYTES ||
+        b.identity_digests.size() != identity_attributes().size() * CM_BIND_DIGESTBYTES)
+        return dicom_fail(err, CM_DICOM_EBLOCK,
+                          "private block digests have the wrong size: %zu bytes for %zu bound attributes, %zu for "
+                          "the identity",
+                          b.bound_digests.size(), b.bound_tags.size(), b.identity_digests.size());
+    return 0;
+}
+
+/* Values from the file, checked before they reach a message, a key lookup or a path. */
+int check_fields(PrivateBlock &b, const std::string &paths, cm_error *err)
+{
+    if (!key_id_syntax_ok(b.key_id))
+        return dicom_fail(err, CM_DICOM_EBLOCK, "the private block's key id field is malformed");
+    if (cm_profile_from_name(b.profile.c_str()) < 0)
+        return dicom_fail(err, CM_DICOM_EBLOCK, "the private block's profile field is not a known profile");
+    b.paths = split_paths(paths);
+    size_t n = b.paths.size();
+    if (b.lengths.size() != n || b.word_bytes.size() != n || b.segment_counts.size() != n)
+        return dicom_fail(err, CM_DICOM_EBLOCK,
+                          "private block lists disagree: %zu elements, %zu lengths, %zu word sizes, %zu segment counts",
+                          n, b.lengths.size(), b.word_bytes.size(), b.segment_counts.size());
+    uint64_t segments = 0;
+    for (uint32_t c : b.segment_counts)
+        segments += c;
+    if (b.nonce.size() != CM_NONCEBYTES || b.object_tag.size() != CM_TAGBYTES ||
+        b.segment_tags.size() != segments * CM_SEGTAGBYTES)
+        return dicom_fail(err, CM_DICOM_EBLOCK,
+                          "private block sizes are wrong: nonce %zu bytes, object tag %zu, segment tags %zu for %llu "
+                          "segments",
+                          b.nonce.size(), b.object_tag.size(), b.segment_tags.size(), (unsigned long long)segments);
     return 0;
 }
 
@@ -173,18 +282,19 @@ struct AadWriter {
         u32(static_cast<uint32_t>(n));
         out.insert(out.end(), p, p + n);
     }
+    void bytes(const std::vector<uint8_t> &v) { bytes(v.data(), v.size()); }
     void str(const std::string &s) { bytes(reinterpret_cast<const uint8_t *>(s.data()), s.size()); }
 };
 
 } // namespace
 
-int dicom_fail(cm_dicom_error *err, int code, const char *fmt, ...)
+int dicom_fail(cm_error *err, int code, const char *fmt, ...)
 {
     if (err != nullptr) {
         err->code = code;
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
     }
     return code;
@@ -236,7 +346,7 @@ bool key_id_syntax_ok(const std::string &id)
     return true;
 }
 
-int block_free_slot(DcmItem &ds, uint16_t *slot, cm_dicom_error *err)
+int block_free_slot(DcmItem &ds, uint16_t *slot, cm_error *err)
 {
     bool used[256] = {false};
     for (unsigned long i = 0; i < ds.card(); ++i) {
@@ -258,118 +368,92 @@ int block_free_slot(DcmItem &ds, uint16_t *slot, cm_dicom_error *err)
     return dicom_fail(err, CM_DICOM_EUNSUPPORTED, "every private block of group %04X is taken", kGroup);
 }
 
-int block_write(DcmItem &ds, const PrivateBlock &b, cm_dicom_error *err)
+int block_write(DcmItem &ds, const PrivateBlock &b, cm_error *err)
 {
     OFCondition c = ds.putAndInsertString(DcmTag(DcmTagKey(kGroup, b.slot), EVR_LO), kCreator);
     auto put_string = [&](Uint16 off, const std::string &v) {
         if (c.good())
-            c = ds.putAndInsertOFStringArray(field_tag(b.slot, field_def(off)), OFString(v.c_str(), v.size()));
+            c = ds.putAndInsertOFStringArray(field_tag(b.slot, off), OFString(v.c_str(), v.size()));
     };
     auto put_bytes = [&](Uint16 off, const std::vector<uint8_t> &v) {
         if (c.good())
-            c = ds.putAndInsertUint8Array(field_tag(b.slot, field_def(off)), v.data(),
-                                          static_cast<unsigned long>(v.size()));
+            c = ds.putAndInsertUint8Array(field_tag(b.slot, off), v.data(), static_cast<unsigned long>(v.size()));
+    };
+    auto put_ul = [&](Uint16 off, const std::vector<uint32_t> &v) {
+        if (c.bad())
+            return;
+        DcmElement *e = new (std::nothrow) DcmUnsignedLong(field_tag(b.slot, off));
+        std::vector<Uint32> w(v.begin(), v.end());
+        c = e ? e->putUint32Array(w.data(), static_cast<unsigned long>(w.size())) : EC_MemoryExhausted;
+        if (c.good())
+            c = ds.insert(e, OFTrue);
+        else
+            delete e;
     };
     std::string paths;
     for (size_t i = 0; i < b.paths.size(); ++i)
         paths += (i ? "\\" : "") + b.paths[i];
-    if (c.good())
-        c = ds.putAndInsertUint32(field_tag(b.slot, field_def(F_BLOCK_VERSION)), b.block_version);
-    if (c.good())
-        c = ds.putAndInsertUint32(field_tag(b.slot, field_def(F_ENGINE_VERSION)), b.engine_version);
+    put_ul(F_BLOCK_VERSION, {b.block_version});
+    put_ul(F_ENGINE_VERSION, {b.engine_version});
     put_string(F_PROFILE, b.profile);
     put_string(F_KEY_ID, b.key_id);
     put_bytes(F_NONCE, b.nonce);
     put_string(F_TRANSFER_SYNTAX, b.transfer_syntax);
     put_string(F_PATHS, paths);
-    if (c.good()) {
-        DcmElement *e = new (std::nothrow) DcmUnsignedLong(field_tag(b.slot, field_def(F_LENGTHS)));
-        std::vector<Uint32> v(b.lengths.begin(), b.lengths.end());
-        c = e ? e->putUint32Array(v.data(), static_cast<unsigned long>(v.size())) : EC_MemoryExhausted;
-        if (c.good())
-            c = ds.insert(e, OFTrue);
-        else
-            delete e;
-    }
+    put_ul(F_LENGTHS, b.lengths);
     if (c.good()) {
         std::vector<Uint16> v(b.word_bytes.begin(), b.word_bytes.end());
-        c = ds.putAndInsertUint16Array(field_tag(b.slot, field_def(F_WORD_BYTES)), v.data(),
-                                       static_cast<unsigned long>(v.size()));
+        c = ds.putAndInsertUint16Array(field_tag(b.slot, F_WORD_BYTES), v.data(), static_cast<unsigned long>(v.size()));
     }
-    if (c.good()) {
-        DcmElement *e = new (std::nothrow) DcmUnsignedLong(field_tag(b.slot, field_def(F_SEGMENT_COUNTS)));
-        std::vector<Uint32> v(b.segment_counts.begin(), b.segment_counts.end());
-        c = e ? e->putUint32Array(v.data(), static_cast<unsigned long>(v.size())) : EC_MemoryExhausted;
-        if (c.good())
-            c = ds.insert(e, OFTrue);
-        else
-            delete e;
-    }
+    put_ul(F_SEGMENT_COUNTS, b.segment_counts);
     put_bytes(F_SEGMENT_TAGS, b.segment_tags);
     put_bytes(F_OBJECT_TAG, b.object_tag);
+    if (b.block_version >= 2) {
+        if (c.good()) {
+            std::vector<Uint16> at;
+            for (const DcmTagKey &t : b.bound_tags)
+                at.push_back(t.getGroup()), at.push_back(t.getElement());
+            /* for AT the count is of tags, each a group and an element */
+            c = ds.putAndInsertUint16Array(field_tag(b.slot, F_BOUND_TAGS), at.data(),
+                                           static_cast<unsigned long>(at.size() / 2));
+        }
+        put_bytes(F_BOUND_DIGESTS, b.bound_digests);
+        put_bytes(F_IDENTITY_DIGESTS, b.identity_digests);
+        put_bytes(F_MARKED_ORIGINALS, b.marked_originals);
+    }
     if (c.bad())
         return dicom_fail(err, CM_DICOM_EINTERNAL, "cannot add the private block: %s", c.text());
     return 0;
 }
 
-int block_read(DcmItem &ds, uint16_t slot, PrivateBlock &b, cm_dicom_error *err)
+int block_read(DcmItem &ds, uint16_t slot, PrivateBlock &b, cm_error *err)
 {
     b = PrivateBlock();
     b.slot = slot;
-    std::vector<uint32_t> versions;
-    int rc = read_numbers(ds, slot, F_BLOCK_VERSION, versions, err);
+    int rc = read_one(ds, slot, F_BLOCK_VERSION, b.block_version, err);
     if (rc)
         return rc;
-    if (versions.size() != 1)
-        return dicom_fail(err, CM_DICOM_EBLOCK, "private block version must have one value");
-    b.block_version = versions[0];
-    if (b.block_version != CM_DICOM_BLOCK_VERSION)
-        return dicom_fail(err, CM_DICOM_EUNSUPPORTED, "private block version %u is not known to this build (%u)",
-                          b.block_version, CM_DICOM_BLOCK_VERSION);
+    if (b.block_version != 1 && b.block_version != 2)
+        return dicom_fail(err, CM_DICOM_EUNSUPPORTED, "private block version %u is not known to this build (1 and 2 are)",
+                          b.block_version);
     std::string paths;
-    if ((rc = read_numbers(ds, slot, F_ENGINE_VERSION, versions, err)) ||
-        (rc = read_string(ds, slot, F_PROFILE, b.profile, err)) ||
-        (rc = read_string(ds, slot, F_KEY_ID, b.key_id, err)) || (rc = read_bytes(ds, slot, F_NONCE, b.nonce, err)) ||
-        (rc = read_string(ds, slot, F_TRANSFER_SYNTAX, b.transfer_syntax, err)) ||
-        (rc = read_string(ds, slot, F_PATHS, paths, err)) || (rc = read_numbers(ds, slot, F_LENGTHS, b.lengths, err)) ||
-        (rc = read_numbers(ds, slot, F_WORD_BYTES, b.word_bytes, err)) ||
-        (rc = read_numbers(ds, slot, F_SEGMENT_COUNTS, b.segment_counts, err)) ||
+    if ((rc = read_one(ds, slot, F_ENGINE_VERSION, b.engine_version, err)) ||
+        (rc = read_text(ds, slot, F_PROFILE, b.profile, err)) || (rc = read_text(ds, slot, F_KEY_ID, b.key_id, err)) ||
+        (rc = read_bytes(ds, slot, F_NONCE, b.nonce, err)) ||
+        (rc = read_text(ds, slot, F_TRANSFER_SYNTAX, b.transfer_syntax, err)) ||
+        (rc = read_text(ds, slot, F_PATHS, paths, err)) || (rc = read_words(ds, slot, F_LENGTHS, b.lengths, err)) ||
+        (rc = read_words(ds, slot, F_WORD_BYTES, b.word_bytes, err)) ||
+        (rc = read_words(ds, slot, F_SEGMENT_COUNTS, b.segment_counts, err)) ||
         (rc = read_bytes(ds, slot, F_SEGMENT_TAGS, b.segment_tags, err)) ||
         (rc = read_bytes(ds, slot, F_OBJECT_TAG, b.object_tag, err)))
         return rc;
-    if (versions.size() != 1)
-        return dicom_fail(err, CM_DICOM_EBLOCK, "engine format version must have one value");
-    /* values from the file: checked before they reach a message, a key lookup or a path */
-    if (!key_id_syntax_ok(b.key_id))
-        return dicom_fail(err, CM_DICOM_EBLOCK, "the private block's key id field is malformed");
-    if (cm_profile_from_name(b.profile.c_str()) < 0)
-        return dicom_fail(err, CM_DICOM_EBLOCK, "the private block's profile field is not a known profile");
-    b.engine_version = versions[0];
-    if (b.engine_version != CM_FORMAT_VERSION)
-        return dicom_fail(err, CM_DICOM_EUNSUPPORTED, "engine format version %u is not known to this build (%u)",
-                          b.engine_version, CM_FORMAT_VERSION);
-    for (size_t start = 0;;) {
-        size_t end = paths.find('\\', start);
-        b.paths.push_back(paths.substr(start, end == std::string::npos ? std::string::npos : end - start));
-        if (end == std::string::npos)
-            break;
-        start = end + 1;
-    }
-    size_t n = b.paths.size();
-    if (b.lengths.size() != n || b.word_bytes.size() != n || b.segment_counts.size() != n)
-        return dicom_fail(err, CM_DICOM_EBLOCK,
-                          "private block lists disagree: %zu elements, %zu lengths, %zu word sizes, %zu segment counts",
-                          n, b.lengths.size(), b.word_bytes.size(), b.segment_counts.size());
-    uint64_t segments = 0;
-    for (uint32_t c : b.segment_counts)
-        segments += c;
-    if (b.nonce.size() != CM_NONCEBYTES || b.object_tag.size() != CM_TAGBYTES ||
-        b.segment_tags.size() != segments * CM_SEGTAGBYTES)
-        return dicom_fail(err, CM_DICOM_EBLOCK,
-                          "private block sizes are wrong: nonce %zu bytes, object tag %zu, segment tags %zu for %llu "
-                          "segments",
-                          b.nonce.size(), b.object_tag.size(), b.segment_tags.size(), (unsigned long long)segments);
-    return 0;
+    if (b.block_version >= 2 && (rc = read_v2_fields(ds, slot, b, err)))
+        return rc;
+    /* every format this engine still opens: objects are never re-encrypted to read them */
+    if (b.engine_version < CM_FORMAT_VERSION_MIN || b.engine_version > CM_FORMAT_VERSION)
+        return dicom_fail(err, CM_DICOM_EUNSUPPORTED, "engine format version %u is not known to this build (%u to %u)",
+                          b.engine_version, CM_FORMAT_VERSION_MIN, CM_FORMAT_VERSION);
+    return check_fields(b, paths, err);
 }
 
 void block_remove(DcmItem &ds, uint16_t slot)
@@ -387,14 +471,14 @@ void block_remove(DcmItem &ds, uint16_t slot)
 std::vector<uint8_t> block_aad(const PrivateBlock &b, const std::string &context,
                                const std::vector<ProtectedElement> &layout)
 {
-    static const char label[] = "ChaosMask DICOM private block v1";
+    const char *label = b.block_version >= 2 ? "ChaosMask DICOM private block v2" : "ChaosMask DICOM private block v1";
     AadWriter w;
-    w.bytes(reinterpret_cast<const uint8_t *>(label), sizeof label - 1);
+    w.bytes(reinterpret_cast<const uint8_t *>(label), strlen(label));
     w.u32(b.block_version);
     w.u32(b.engine_version);
     w.str(b.profile);
     w.str(b.key_id);
-    w.bytes(b.nonce.data(), b.nonce.size());
+    w.bytes(b.nonce);
     w.str(b.transfer_syntax);
     w.str(context);
     w.u32(static_cast<uint32_t>(b.paths.size()));
@@ -414,7 +498,15 @@ std::vector<uint8_t> block_aad(const PrivateBlock &b, const std::string &context
         for (const Segment &s : pe.segments)
             w.u64(s.len);
     }
-    w.bytes(b.segment_tags.data(), b.segment_tags.size());
+    if (b.block_version >= 2) {
+        w.u32(static_cast<uint32_t>(b.bound_tags.size()));
+        for (const DcmTagKey &t : b.bound_tags)
+            w.u32((static_cast<uint32_t>(t.getGroup()) << 16) | t.getElement());
+        w.bytes(b.bound_digests);
+        w.bytes(b.identity_digests);
+        w.bytes(b.marked_originals);
+    }
+    w.bytes(b.segment_tags);
     return w.out;
 }
 

@@ -3,28 +3,15 @@
  * made unsigned.  Analysis only: the storage path never decodes or transcodes anything. */
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcpixel.h>
-#include <dcmtk/dcmdata/dcrledrg.h>
-#include <dcmtk/dcmjpeg/djdecode.h>
-#include <dcmtk/dcmjpls/djdecode.h>
 
 #include "internal.h"
+#include "recode.h"
 
 namespace {
-
-void register_decoders()
-{
-    static std::once_flag once;
-    std::call_once(once, [] {
-        DJDecoderRegistration::registerCodecs();
-        DJLSDecoderRegistration::registerCodecs();
-        DcmRLEDecoderRegistration::registerCodecs();
-    });
-}
 
 Uint16 get_us(DcmItem &ds, const DcmTagKey &tag, Uint16 dflt, bool *present = nullptr)
 {
@@ -45,19 +32,10 @@ extern "C" void cm_dicom_pixels_free(cm_dicom_pixels *px)
     }
 }
 
-extern "C" int cm_dicom_read_frame(const char *in_path, uint32_t frame, cm_dicom_pixels *px,
-                                   cm_dicom_error *err)
+/* The frame's samples out of a loaded object. */
+static int frame_samples(const char *in_path, DcmDataset &ds, uint32_t frame, cm_dicom_pixels *px, cm_error *err)
 {
     using chaosmask::dicom_fail;
-    if (in_path == nullptr || px == nullptr)
-        return dicom_fail(err, CM_DICOM_EINTERNAL, "bad argument");
-    memset(px, 0, sizeof *px);
-    DcmFileFormat ff;
-    E_EncodingType enc;
-    int rc = chaosmask::file_load(in_path, ff, enc, err);
-    if (rc != 0)
-        return rc;
-    DcmDataset &ds = *ff.getDataset();
     uint16_t slot;
     if (chaosmask::block_find(ds, &slot) != CM_DICOM_ENOTENCRYPTED)
         return dicom_fail(err, CM_DICOM_EENCRYPTED, "%s: encrypted; decrypt it first (chaosmask decrypt)", in_path);
@@ -77,7 +55,7 @@ extern "C" int cm_dicom_read_frame(const char *in_path, uint32_t frame, cm_dicom
     if (frame >= static_cast<uint32_t>(nframes))
         return dicom_fail(err, CM_DICOM_EINTERNAL, "%s: frame %u requested, the object has %d", in_path,
                           frame, static_cast<int>(nframes));
-    register_decoders();
+    chaosmask::register_decoders();
     E_TransferSyntax xfer = ds.getOriginalXfer();
     if (DcmXfer(xfer).isEncapsulated() &&
         ds.chooseRepresentation(EXS_LittleEndianExplicit, nullptr).bad())
@@ -114,4 +92,18 @@ extern "C" int cm_dicom_read_frame(const char *in_path, uint32_t frame, cm_dicom
     ds.findAndGetOFString(DCM_PhotometricInterpretation, pi);
     snprintf(px->photometric, sizeof px->photometric, "%s", pi.c_str());
     return 0;
+}
+
+extern "C" int cm_dicom_read_frame(const char *in_path, uint32_t frame, cm_dicom_pixels *px, cm_error *err)
+{
+    if (in_path == nullptr || px == nullptr)
+        return chaosmask::dicom_fail(err, CM_DICOM_EINTERNAL, "bad argument");
+    memset(px, 0, sizeof *px);
+    cm_dicom_object *obj = nullptr;
+    int rc = cm_dicom_load(&obj, in_path, nullptr, err);
+    if (rc == 0) {
+        rc = frame_samples(in_path, *obj->ff.getDataset(), frame, px, err);
+        cm_dicom_free(obj);
+    }
+    return rc;
 }

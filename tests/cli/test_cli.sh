@@ -20,7 +20,7 @@ expect() {
 expect 0 "--help" -- "$CM" --help
 grep -q "exit codes" out && pass "--help lists exit codes" || fail "--help has no exit codes"
 expect 0 "--version" -- "$CM" --version
-grep -qE '^chaosmask [0-9]+\.[0-9]+\.[0-9]+ \(object format 1' out && pass "version line" || fail "version line: $(cat out)"
+grep -qE '^chaosmask [0-9]+\.[0-9]+\.[0-9]+ \(object format 2' out && pass "version line" || fail "version line: $(cat out)"
 expect 2 "no command" -- "$CM"
 expect 2 "unknown command" -- "$CM" frobnicate
 for c in keygen keystream bench demo selftest; do
@@ -28,7 +28,7 @@ for c in keygen keystream bench demo selftest; do
     grep -q "usage: chaosmask $c" out && pass "$c --help usage line" || fail "$c --help has no usage line"
 done
 expect 0 "selftest" -- "$CM" selftest
-[ "$(grep -c ': ok$' out)" -eq 3 ] && pass "selftest covers three profiles" || fail "selftest output: $(cat out)"
+[ "$(grep -c ': ok$' out)" -eq 4 ] && pass "selftest covers three profiles and format 1" || fail "selftest output: $(cat out)"
 
 # keygen: first key active, mode 0600, dir 0700; second not active unless --activate
 expect 0 "keygen first key" -- "$CM" keygen --keyring ring --id first

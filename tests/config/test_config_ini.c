@@ -20,7 +20,7 @@ static void test_embedded_default(void)
     CHECK(strcmp(cm_config_embedded_text(), file) == 0);
 
     puts("the embedded default parses and equals cm_config_defaults(), paths against the cwd");
-    cm_error err = {{0}};
+    cm_error err = {0, ""};
     CHECK(chdir(fixture_root) == 0);
     int rc = cm_config_load_embedded(&cfg, &err);
     if (rc != 0)
@@ -42,8 +42,14 @@ static void test_embedded_default(void)
     CHECK_EQ_INT(cfg.scp_port, def.scp_port);
     CHECK_EQ_INT(cfg.scp_port, 11112);
     CHECK_EQ_INT(cfg.log_level, def.log_level);
-    CHECK_EQ_INT(cfg.log_level, CM_LOG_INFO);
-    CHECK(strcmp(cfg.audit_path, "") == 0 && strcmp(def.audit_path, "") == 0);
+    CHECK_EQ_INT(cfg.log_level, CM_LOG_WARN);
+    CHECK(strcmp(def.audit_path, "audit.log") == 0);
+    CHECK(strcmp(cfg.audit_path, fx_path("audit.log")) == 0);
+    CHECK_EQ_INT(cfg.audit_fsync, 1);
+    CHECK_EQ_INT(cfg.max_depth, 32);
+    CHECK_EQ_INT(cfg.max_elements, 1000000);
+    CHECK(cfg.max_object_bytes == (uint64_t)4 << 30);
+    CHECK_EQ_INT(cfg.identity_policy, CM_IDENTITY_REFUSE);
     CHECK(strcmp(cm_log_level_name(CM_LOG_TRACE), "trace") == 0);
     CHECK(cm_log_level_name(6) == NULL && cm_log_level_name(-1) == NULL);
 
@@ -81,7 +87,7 @@ static void test_every_key(void)
              "[engine]\n" /* a section may be reopened; its keys still count once */
              "; end",
              0644);
-    cm_error err = {{0}};
+    cm_error err = {0, ""};
     int rc = cm_config_load_file(&cfg, path, &err);
     if (rc != 0)
         fprintf(stderr, "%s\n", err.msg);
@@ -109,7 +115,7 @@ static void test_every_key(void)
          CM_PROFILE_LORENZ_CHACHA20, CM_LOG_TRACE, 7, 1},
         {"[log]\nlevel = error\n", CM_PROFILE_DEFAULT, CM_LOG_ERROR, 0, 11112},
         {"[log]\nlevel = warn\n", CM_PROFILE_DEFAULT, CM_LOG_WARN, 0, 11112},
-        {"", CM_PROFILE_DEFAULT, CM_LOG_INFO, 0, 11112},
+        {"", CM_PROFILE_DEFAULT, CM_LOG_WARN, 0, 11112},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         fx_write(path, cases[i].text, 0644);
@@ -128,7 +134,7 @@ static void test_relative_resolution(void)
     CHECK(mkdir(fx_path("site/conf"), 0755) == 0);
     const char *path = fx_path("site/conf/chaosmask.ini");
     fx_write(path, "[keyring]\ndir = keys\n", 0644);
-    cm_error err = {{0}};
+    cm_error err = {0, ""};
     CHECK_EQ_INT(cm_config_load_file(&cfg, path, &err), 0);
     CHECK(strcmp(cfg.keyring_dir, fx_path("site/conf/keys")) == 0);
     CHECK(strcmp(cfg.archive_dir, fx_path("site/conf/archive")) == 0); /* defaults too */
@@ -155,7 +161,7 @@ static void expect_error(const char *text, int code, const char *want)
     static int n;
     const char *path = fx_path("bad-%d.ini", n++);
     fx_write(path, text, 0644);
-    cm_error err = {{0}};
+    cm_error err = {0, ""};
     cm_config_defaults(&cfg);
     cfg.threads = 77; /* must survive a failed load */
     int rc = cm_config_load_file(&cfg, path, &err);
@@ -243,7 +249,7 @@ static void test_errors(void)
     snprintf(text, sizeof text, "%s\r\n%s\n[engine]\nthreads = 3\n", line, line);
     const char *ok = fx_path("longest.ini");
     fx_write(ok, text, 0644);
-    cm_error err = {{0}};
+    cm_error err = {0, ""};
     CHECK_EQ_INT(cm_config_load_file(&cfg, ok, &err), 0); /* exactly the limit is fine */
     CHECK_EQ_INT(cfg.threads, 3);
     snprintf(text, sizeof text, "%sx\n", line);
@@ -259,7 +265,7 @@ static void test_errors(void)
 
 static void test_file_errors(void)
 {
-    cm_error err = {{0}};
+    cm_error err = {0, ""};
     puts("missing file, directory, file writable by others");
     const char *missing = fx_path("missing.ini");
     CHECK_EQ_INT(cm_config_load_file(&cfg, missing, &err), CM_CFG_ENOENT);

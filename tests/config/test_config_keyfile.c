@@ -32,7 +32,7 @@ static void expect_refused(const char *name, const void *text, size_t len, mode_
     fx_write_bytes(path, text, len, mode);
     uint8_t key[32];
     memset(key, 0xAA, sizeof key);
-    cm_error err = {{0}};
+    cm_error err = {0, ""};
     CHECK_EQ_INT(cm_keyfile_read(path, key, &err), code);
     CHECK(fx_contains(err.msg, path));
     CHECK(fx_contains(err.msg, about));
@@ -42,7 +42,7 @@ static void expect_refused(const char *name, const void *text, size_t len, mode_
 static void test_accepted(void)
 {
     uint8_t key[32];
-    cm_error err = {{0}};
+    cm_error err = {0, ""};
     struct {
         const char *name, *text;
         mode_t mode;
@@ -125,7 +125,7 @@ static void test_refused_modes(void)
     fx_write(foreign, HEX_0_31 "\n", 0600);
     CHECK(chown(foreign, 65534, 65534) == 0);
     uint8_t key[32];
-    cm_error err = {{0}};
+    cm_error err = {0, ""};
     CHECK_EQ_INT(cm_keyfile_read(foreign, key, &err), CM_CFG_EMODE);
     CHECK(fx_contains(err.msg, "belongs to uid 65534"));
     check_all_zero(key);
@@ -134,7 +134,7 @@ static void test_refused_modes(void)
 static void test_refused_types(void)
 {
     uint8_t key[32];
-    cm_error err = {{0}};
+    cm_error err = {0, ""};
 
     puts("refuse a symbolic link to a good key file");
     const char *target = fx_path("target.key");

@@ -39,7 +39,7 @@ expect 4 "truncated|premature|not a readable" kr encrypt "$I/truncated_pixels.dc
 for s in no_meta MR_truncated rtplan_truncated badVR SC_rgb_jpeg meta_missing_tsyntax; do
   cp "$PYDICOM/$s.dcm" "$I/$s.dcm"; expect 4 "DICOM|truncated|bytes|premature" kr encrypt "$I/$s.dcm" "$O/x.dcm"
 done
-cp "$PYDICOM/UN_sequence.dcm" "$I/"; expect 4 "nothing to protect|no pixel" kr encrypt "$I/UN_sequence.dcm" "$O/x.dcm"
+cp "$PYDICOM/UN_sequence.dcm" "$I/"; expect 8 "nothing to protect|no pixel" kr encrypt "$I/UN_sequence.dcm" "$O/x.dcm"
 
 /usr/bin/python3 "$SRC/make_fixtures.py" "$WORK/fx" || exit 1
 expect 4 "Rows 65 x Columns 64 .* = 8320 bytes but Pixel Data 7FE00010 holds 8192" kr encrypt "$WORK/fx/bad_length.dcm" "$O/x.dcm"

@@ -34,7 +34,7 @@ for f in deep_explicit_undefined deep_explicit_defined deep_implicit deep_bigend
 done
 run 4 "nesting deeper than 32" inspect depth_33.dcm
 run 0 "" inspect depth_32.dcm
-run 4 "nothing to protect|no pixel" encrypt depth_32.dcm x.dcm
+run 8 "nothing to protect|no pixel" encrypt depth_32.dcm x.dcm
 run 4 "more than 1000000 data elements and items" inspect many_elements.dcm
 run 4 "truncated: element \(7FE0,0010\) at byte offset [0-9]+ claims 524288 bytes but 30000 remain" \
   encrypt value_past_end.dcm x.dcm

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "image.h"
-#include "phantoms.h"
+#include "chaosmask/research/image.h"
+#include "chaosmask/research/phantoms.h"
 
 int main(int argc, char **argv)
 {

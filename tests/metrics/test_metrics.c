@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chaosmask/metrics.h"
+#include "chaosmask/research/metrics.h"
 #include "../check.h"
 
 #define CHECK_NEAR(a, b, tol)                                                               \

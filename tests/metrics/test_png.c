@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image.h"
+#include "chaosmask/research/image.h"
 #include "../check.h"
 
 static const char *dir;

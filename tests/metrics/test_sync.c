@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chaosmask/sync.h"
+#include "chaosmask/research/sync.h"
 #include "../check.h"
 
 static double (*alloc_history(const cm_sync_config *cfg, size_t *len))[3]

@@ -8,8 +8,13 @@
  *   [archive] dir     = archive directory                         [archive]
  *   [scp]     aetitle = the service's AE title, 1..16 characters  [CHAOSMASK]
  *             port    = 1..65535                                  [11112]
- *   [log]     level   = fatal | error | warn | info | debug | trace [info]
- *             audit   = audit log file, empty = none              []
+ *   [log]     level   = fatal | error | warn | info | debug | trace [warn]
+ *             audit   = audit log file, empty = none              [audit.log]
+ *             audit_fsync = yes | no                              [yes]
+ *   [dicom]   max_depth = 1..256 (sequence nesting)               [32]
+ *             max_elements = 1..1000000000                        [1000000]
+ *             max_object_size = size, K/M/G suffix                [4G]
+ *             patient_identity = refuse | allow                   [refuse]
  * Relative paths resolve against the directory of the config file (for the embedded
  * default: the current directory) and are stored as absolute paths.  Unknown sections or
  * keys, duplicate keys and bad values are errors whose message reads "FILE:LINE: what is
@@ -19,12 +24,12 @@
  *   ID.key   one key: 32 bytes as 64 hex characters or 44 base64 characters, optionally
  *            followed by a newline; a regular file (no symlink) of mode 0600 or 0400;
  *   active   one line: the id of the key used for new objects.
- * Older keys stay for decryption; rotation = generate a new key and make it active.
+ * Older keys stay for decryption; rotation = generate a new key and make it active (the
+ * application layer writes keys; config/ reads and validates them).
  *
  * All functions return 0 or a negative CM_CFG_... code and, on failure, fill err->msg
  * (err may be NULL).  Key buffers are wiped on every failure path; the caller wipes the key
- * it received with cm_memzero() once done.  Not thread-safe against concurrent writers of
- * the same key ring (two simultaneous `keygen` runs may both set `active`; last one wins).
+ * it received with cm_memzero() once done.
  */
 #ifndef CHAOSMASK_CONFIG_H
 #define CHAOSMASK_CONFIG_H
@@ -32,6 +37,8 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "chaosmask/error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,14 +58,9 @@ extern "C" {
 #define CM_PATH_MAX 4096
 
 #define CM_KEYID_MAX 64 /* key ids: [A-Za-z0-9._-], 1..63 chars, not starting with '.' */
-#define CM_ERRMAX 512
 #define CM_AETITLE_MAX 17      /* DICOM AE title: 1..16 characters + NUL */
 #define CM_THREADS_MAX 1024u   /* upper bound of [engine] threads */
 #define CM_CONFIG_LINE_MAX 197 /* longest INI line inih (compiled with INI_MAX_LINE 200) takes */
-
-typedef struct cm_error {
-    char msg[CM_ERRMAX];
-} cm_error;
 
 /* config error codes, negative.  Besides the names' meaning:
  *   EMODE   also a key file that is a symbolic link, a config file writable by others;
@@ -93,9 +95,20 @@ typedef struct cm_config {
     char archive_dir[CM_PATH_MAX];    /* [archive] dir = archive */
     char scp_aetitle[CM_AETITLE_MAX]; /* [scp] aetitle = CHAOSMASK */
     unsigned scp_port;                /* [scp] port = 11112 */
-    int log_level;                    /* [log] level = info (CM_LOG_...) */
-    char audit_path[CM_PATH_MAX];     /* [log] audit = "" (no audit file) or a path */
+    int log_level;                    /* [log] level = warn (CM_LOG_...) */
+    char audit_path[CM_PATH_MAX];     /* [log] audit = audit.log ("" = no audit file) */
+    int audit_fsync;                  /* [log] audit_fsync = yes: every record on disk before going on */
+    unsigned max_depth;               /* [dicom] max_depth = 32: sequence nesting accepted */
+    uint64_t max_elements;            /* [dicom] max_elements = 1000000: elements and items per object */
+    uint64_t max_object_bytes;        /* [dicom] max_object_size = 4G: data set bytes per object */
+    int identity_policy;              /* [dicom] patient_identity = refuse (CM_IDENTITY_...) */
 } cm_config;
+
+/* [dicom] patient_identity: what decrypt does when Patient Name, ID, Issuer, Birth Date, Sex
+ * or Accession Number changed since encryption. */
+#define CM_IDENTITY_REFUSE 0 /* refuse (exit 9) until `chaosmask rebind` records the change */
+#define CM_IDENTITY_ALLOW 1  /* decrypt anyway, with an audit record naming what changed */
+#define CM_MAX_DEPTH_LIMIT 256u
 
 /* The documented defaults; path fields are left relative ("keyring", "archive"). */
 void cm_config_defaults(cm_config *cfg);
@@ -126,15 +139,17 @@ CM_WARN_UNUSED int cm_keyring_open(cm_keyring *kr, const char *dir, cm_error *er
  * the ring holds. */
 CM_WARN_UNUSED int cm_keyring_load_key(const cm_keyring *kr, const char *id, uint8_t key[32],
                                        cm_error *err);
-/* Creates dir (0700) if missing (not its parents); id NULL -> "k" + UTC date-time like
- * k20261124T120501Z (-2, -3... if taken); key from cm_random(); DIR/ID.key mode 0600 written
- * atomically as 64 hex chars + "\n", never overwritten (CM_CFG_EEXIST).  The first key of a
- * ring becomes active, or any key when make_active; DIR/active written atomically.
- * id_out and is_active may be NULL. */
-CM_WARN_UNUSED int cm_keyring_generate(const char *dir, const char *id_or_null, int make_active,
-                                       char id_out[CM_KEYID_MAX], int *is_active, cm_error *err);
-/* Makes an existing, readable key active (DIR/active written atomically). */
-CM_WARN_UNUSED int cm_keyring_set_active(const char *dir, const char *id, cm_error *err);
+/* 0 when id is a valid key id, else CM_CFG_EINVAL with a message quoting it (escaped). */
+int cm_keyid_check(const char *id, cm_error *err);
+/* dir is usable as a key ring: a directory (a symlink to one is fine) owned by us or root,
+ * not writable by group or others, with room for DIR/ID.key paths.  0 or a CM_CFG_ code. */
+CM_WARN_UNUSED int cm_keyring_check_dir(const char *dir, cm_error *err);
+/* DIR/active -> id ("" when the file does not exist).  0 or a CM_CFG_ code. */
+CM_WARN_UNUSED int cm_keyring_read_active(const char *dir, char id[CM_KEYID_MAX], cm_error *err);
+/* The ids of the DIR/ID.key files, sorted; the first `max` go to ids, *total counts them all. */
+CM_WARN_UNUSED int cm_keyring_list(const char *dir, char (*ids)[CM_KEYID_MAX], size_t max, size_t *total,
+                                   cm_error *err);
+/* Writing keys (keygen, activation) is the application layer's job: config/ only reads. */
 
 #ifdef __cplusplus
 }

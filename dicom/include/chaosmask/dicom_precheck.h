@@ -18,7 +18,7 @@
  * choice depends on a private dictionary (implicit VR), a value it might read as a sequence is
  * checked as one that must end exactly where the value ends.
  *
- * Results: 0, CM_DICOM_EINPUT (not DICOM, truncated, malformed item or delimiter structure,
+ * Results (codes of dicom.h): 0, CM_DICOM_EINPUT (not DICOM, truncated, malformed item or delimiter structure,
  * unknown transfer syntax), CM_DICOM_ESTRUCTURE (a limit exceeded) or CM_DICOM_ENOMEM.  err,
  * when not NULL, receives the code and one line naming what and where, e.g. "sequence nesting
  * deeper than 32 levels at byte offset 1234 (tag (0008,1115)); raise [dicom] max_depth if such
@@ -30,7 +30,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chaosmask/dicom.h"
 #include "chaosmask/error.h"
 
 #ifdef __cplusplus

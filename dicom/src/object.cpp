@@ -1,0 +1,358 @@
+/* object.cpp - one DICOM object in memory (dicom.h): read a file completely (one read) or take
+ * bytes from the caller, check their structure (dicom_precheck.h), let DCMTK parse those same
+ * bytes, and write the object to a descriptor the caller owns (the application layer's atomic
+ * writer, or a memory file in the service).  dicom/ never creates a file itself. */
+#include "internal.h"
+
+#include "chaosmask/dicom_dataset.h"
+#include "chaosmask/dicom_precheck.h"
+
+#include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
+#include <dcmtk/dcmdata/dcostrma.h>
+#include <dcmtk/dcmdata/dcsequen.h>
+#include <dcmtk/dcmdata/dcxfer.h>
+#include <dcmtk/oflog/oflog.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <new>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace chaosmask;
+
+namespace chaosmask {
+namespace {
+
+/* A DCMTK consumer writing to a file descriptor with write(2), keeping the first error:
+ * DCMTK's own file stream loses errors of the final flush (a full disk). */
+class FdConsumer : public DcmConsumer {
+  public:
+    explicit FdConsumer(int fd) : fd_(fd) {}
+    OFBool good() const override { return status_.good(); }
+    OFCondition status() const override { return status_; }
+    OFBool isFlushed() const override { return OFTrue; }
+    offile_off_t avail() const override { return status_.good() ? OFstatic_cast(offile_off_t, 1 << 30) : 0; }
+    offile_off_t write(const void *buf, offile_off_t buflen) override
+    {
+        const char *p = static_cast<const char *>(buf);
+        offile_off_t done = 0;
+        while (status_.good() && done < buflen) {
+            ssize_t n = ::write(fd_, p + done, static_cast<size_t>(buflen - done));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                errno_ = n < 0 ? errno : ENOSPC;
+                status_ = makeOFCondition(OFM_dcmdata, 901, OF_error, strerror(errno_));
+                break;
+            }
+            done += n;
+        }
+        return done;
+    }
+    void flush() override {}
+    int error_number() const { return errno_; }
+
+  private:
+    int fd_;
+    int errno_ = 0;
+    OFCondition status_ = EC_Normal;
+};
+
+class FdOutputStream : public DcmOutputStream {
+  public:
+    explicit FdOutputStream(int fd) : DcmOutputStream(&consumer_), consumer_(fd) {}
+    const FdConsumer &consumer() const { return consumer_; }
+
+  private:
+    FdConsumer consumer_;
+};
+
+/* Sequences written with undefined length when the object came that way (the DCMTK default
+ * otherwise), so an unchanged object is rewritten byte for byte. */
+bool has_undefined_length_sequence(DcmItem &item)
+{
+    for (unsigned long i = 0; i < item.card(); ++i) {
+        DcmElement *e = item.getElement(i);
+        if (e == nullptr || e->ident() != EVR_SQ)
+            continue;
+        DcmSequenceOfItems *sq = static_cast<DcmSequenceOfItems *>(e);
+        if (sq->getLengthField() == DCM_UndefinedLength)
+            return true;
+        for (unsigned long k = 0; k < sq->card(); ++k) {
+            DcmItem *it = sq->getItem(k);
+            if (it != nullptr && (it->getLengthField() == DCM_UndefinedLength || has_undefined_length_sequence(*it)))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Reads a regular file completely.  A file larger than any data set the limits accept (plus
+ * room for a preamble and meta group) is refused before its bytes are read. */
+int read_whole_file(const char *path, uint64_t max_bytes, std::unique_ptr<uint8_t[]> &out, size_t &len,
+                    cm_error *err)
+{
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer before it is refused below. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return dicom_fail(err, CM_DICOM_EINPUT, "%s", strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return dicom_fail(err, CM_DICOM_EINPUT, "%s", strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return dicom_fail(err, CM_DICOM_EINPUT, "not a regular file");
+    }
+    const uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (size > max_bytes + (UINT64_C(16) << 20) || size > SIZE_MAX) {
+        close(fd);
+        return dicom_fail(err, CM_DICOM_ESTRUCTURE,
+                          "the file has %llu bytes, more than an object of at most %llu bytes can take; raise "
+                          "[dicom] max_object_size if such objects are legitimate",
+                          static_cast<unsigned long long>(size), static_cast<unsigned long long>(max_bytes));
+    }
+    out.reset(new (std::nothrow) uint8_t[size ? static_cast<size_t>(size) : 1]);
+    if (!out) {
+        close(fd);
+        return dicom_fail(err, CM_DICOM_ENOMEM, "out of memory for %llu bytes", static_cast<unsigned long long>(size));
+    }
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = read(fd, out.get() + done, static_cast<size_t>(size) - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            return dicom_fail(err, CM_DICOM_EINPUT, "%s", strerror(e));
+        }
+        if (n == 0)
+            break; /* shrank since fstat: check and parse what is there */
+        done += static_cast<size_t>(n);
+    }
+    close(fd);
+    len = done;
+    return 0;
+}
+
+/* DCMTK parses the bytes (a Part 10 file, or a bare data set in xfer) into obj's file format.
+ * A buffer stream has no delayed loading: every value is copied into the data set. */
+int parse_bytes(cm_dicom_object &obj, E_TransferSyntax xfer, cm_error *err)
+{
+    DcmFileFormat &ff = obj.ff;
+    OFCondition c;
+    {
+        DcmInputBufferStream stream;
+        stream.setBuffer(obj.bytes.get(), static_cast<offile_off_t>(obj.len));
+        stream.setEos();
+        if (xfer == EXS_Unknown) {
+            const E_FileReadMode mode = ff.getReadMode();
+            ff.setReadMode(ERM_fileOnly);
+            ff.transferInit();
+            c = ff.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+            ff.transferEnd();
+            ff.setReadMode(mode);
+        } else {
+            DcmDataset *ds = ff.getDataset();
+            ds->transferInit();
+            c = ds->read(stream, xfer, EGL_noChange, DCM_MaxReadLength);
+            ds->transferEnd();
+        }
+    }
+    if (c.bad())
+        return dicom_fail(err, CM_DICOM_EINPUT, "not a readable DICOM %s: %s",
+                          xfer == EXS_Unknown ? "Part 10 file" : "data set", c.text());
+    DcmDataset *ds = ff.getDataset();
+    if (ds->loadAllDataIntoMemory().bad())
+        return dicom_fail(err, CM_DICOM_EINPUT, "the object is truncated or damaged");
+    if (ds->getOriginalXfer() == EXS_Unknown)
+        return dicom_fail(err, CM_DICOM_EINPUT, "the transfer syntax cannot be determined");
+    if (ds->card() == 0)
+        return dicom_fail(err, CM_DICOM_EINPUT, "the data set is empty");
+    obj.enc = has_undefined_length_sequence(*ds) ? EET_UndefinedLength : EET_ExplicitLength;
+    obj.out_xfer = ds->getOriginalXfer();
+    return 0;
+}
+
+/* Pre-check, then parse. */
+int check_and_parse(cm_dicom_object &obj, const char *xfer_uid, const cm_dicom_limits *lim, cm_error *err)
+{
+    dicom_register_dictionary();
+    cm_error pre = {0, ""};
+    int rc = xfer_uid == nullptr ? cm_dicom_precheck_file(obj.bytes.get(), obj.len, lim, &pre)
+                                 : cm_dicom_precheck_dataset(obj.bytes.get(), obj.len, xfer_uid, lim, &pre);
+    if (rc == CM_DICOM_EINPUT)
+        return dicom_fail(err, rc, "not a readable DICOM %s: %s", xfer_uid ? "data set" : "Part 10 file", pre.msg);
+    if (rc)
+        return dicom_fail(err, rc, "%s", pre.msg);
+    E_TransferSyntax xfer = EXS_Unknown;
+    if (xfer_uid != nullptr) {
+        xfer = DcmXfer(xfer_uid).getXfer();
+        obj.bare = true;
+    }
+    return parse_bytes(obj, xfer, err);
+}
+
+template <typename Op>
+int guarded(cm_error *err, Op op)
+{
+    try {
+        return op();
+    } catch (const std::bad_alloc &) {
+        return dicom_fail(err, CM_DICOM_ENOMEM, "out of memory");
+    }
+}
+
+} // namespace
+} // namespace chaosmask
+
+extern "C" int cm_dicom_load(cm_dicom_object **out, const char *path, const cm_dicom_limits *lim, cm_error *err)
+{
+    *out = nullptr;
+    cm_dicom_limits def;
+    cm_dicom_limits_default(&def);
+    const uint64_t max_bytes = (lim ? lim : &def)->max_bytes;
+    return guarded(err, [&] {
+        std::unique_ptr<cm_dicom_object> obj(new cm_dicom_object);
+        int rc = read_whole_file(path, max_bytes, obj->bytes, obj->len, err);
+        if (rc == 0)
+            rc = check_and_parse(*obj, nullptr, lim, err);
+        if (rc == 0)
+            *out = obj.release();
+        return rc;
+    });
+}
+
+extern "C" int cm_dicom_parse(cm_dicom_object **out, const uint8_t *bytes, size_t len, const char *xfer_uid,
+                              const cm_dicom_limits *lim, cm_error *err)
+{
+    *out = nullptr;
+    if (bytes == nullptr && len > 0)
+        return dicom_fail(err, CM_DICOM_EINTERNAL, "no bytes");
+    return guarded(err, [&] {
+        std::unique_ptr<cm_dicom_object> obj(new cm_dicom_object);
+        obj->bytes.reset(new uint8_t[len ? len : 1]);
+        if (len > 0)
+            memcpy(obj->bytes.get(), bytes, len);
+        obj->len = len;
+        int rc = check_and_parse(*obj, xfer_uid, lim, err);
+        if (rc == 0)
+            *out = obj.release();
+        return rc;
+    });
+}
+
+extern "C" void cm_dicom_free(cm_dicom_object *obj)
+{
+    delete obj;
+}
+
+extern "C" const uint8_t *cm_dicom_bytes(const cm_dicom_object *obj, size_t *len)
+{
+    if (len != nullptr)
+        *len = obj->bytes ? obj->len : 0;
+    return obj->bytes.get();
+}
+
+extern "C" void cm_dicom_release_bytes(cm_dicom_object *obj)
+{
+    obj->bytes.reset();
+    obj->len = 0;
+}
+
+extern "C" int cm_dicom_write_fd(cm_dicom_object *obj, int fd, int as_read, cm_error *err)
+{
+    if (as_read) {
+        if (!obj->bytes)
+            return dicom_fail(err, CM_DICOM_EINTERNAL, "the bytes as read were released");
+        FdConsumer out(fd);
+        out.write(obj->bytes.get(), static_cast<offile_off_t>(obj->len));
+        if (!out.good())
+            return dicom_fail(err, CM_DICOM_EIO, "write: %s", strerror(out.error_number()));
+        return 0;
+    }
+    return guarded(err, [&] {
+        DcmFileFormat &ff = obj->ff;
+        DcmDataset *ds = ff.getDataset();
+        FdOutputStream stream(fd);
+        /* The meta header is written exactly as read, so an unchanged object is rewritten byte for
+         * byte (DCMTK would otherwise stamp its own implementation UID); it is updated only where
+         * the transfer syntax changed or when there was none (a bare data set). */
+        const bool keep_meta = !obj->bare && obj->out_xfer == ds->getOriginalXfer() && !obj->xfer_changed;
+        /* Group lengths are kept as received (no value changes length) unless our group has one. */
+        E_GrpLenEncoding gl =
+            ds->tagExists(DcmTagKey(CM_DICOM_PRIVATE_GROUP, 0x0000)) ? EGL_recalcGL : EGL_noChange;
+        ff.transferInit();
+        OFCondition c = ff.write(stream, obj->out_xfer, obj->enc, nullptr, gl, EPD_noChange, 0, 0, 0,
+                                 keep_meta ? EWM_dontUpdateMeta : EWM_updateMeta);
+        ff.transferEnd();
+        if (c.good()) {
+            stream.flush(); /* a deflated transfer syntax keeps its last bytes in the zlib filter */
+            c = stream.status();
+        }
+        if (c.good() && !stream.isFlushed())
+            c = makeOFCondition(OFM_dcmdata, 902, OF_error, "output not flushed");
+        if (c.bad()) {
+            int e = stream.consumer().error_number();
+            return e ? dicom_fail(err, CM_DICOM_EIO, "write: %s", strerror(e))
+                     : dicom_fail(err, CM_DICOM_EINTERNAL, "the object cannot be encoded: %s", c.text());
+        }
+        return 0;
+    });
+}
+
+extern "C" const char *cm_dicom_strerror(int code)
+{
+    switch (code) {
+    case CM_DICOM_OK: return "success";
+    case CM_DICOM_EINPUT: return "not a readable DICOM file";
+    case CM_DICOM_EGEOMETRY: return "pixel attributes inconsistent with the data";
+    case CM_DICOM_EUNSUPPORTED: return "unsupported layout";
+    case CM_DICOM_ENOTHING: return "nothing to protect";
+    case CM_DICOM_EENCRYPTED: return "already encrypted";
+    case CM_DICOM_ENOTENCRYPTED: return "not encrypted";
+    case CM_DICOM_EBLOCK: return "private block damaged or missing";
+    case CM_DICOM_EKEYID: return "unknown key id";
+    case CM_DICOM_EAUTH: return "authentication failed";
+    case CM_DICOM_EIO: return "output could not be written";
+    case CM_DICOM_ENOMEM: return "out of memory";
+    case CM_DICOM_EINTERNAL: return "internal error";
+    case CM_DICOM_ESTRUCTURE: return "structure limits exceeded (refused before parsing)";
+    case CM_DICOM_EIDENTITY: return "patient identity changed since encryption";
+    case CM_DICOM_EREENCODED: return "re-encoded in a way that cannot be undone";
+    case CM_DICOM_EMASKED: return "already a mask (stripped private block?)";
+    default: return "unknown error";
+    }
+}
+
+extern "C" void cm_dicom_set_log_level(int level)
+{
+    /* one step quieter than ours: DCMTK's warnings ("meta header not updated") are noise at
+     * the default level and appear from -v on */
+    OFLogger::LogLevel l = OFLogger::ERROR_LOG_LEVEL;
+    if (level >= 5)
+        l = OFLogger::TRACE_LOG_LEVEL;
+    else if (level >= 4)
+        l = OFLogger::DEBUG_LOG_LEVEL;
+    else if (level >= 3)
+        l = OFLogger::WARN_LOG_LEVEL;
+    else if (level <= 0)
+        l = OFLogger::FATAL_LOG_LEVEL;
+    OFLog::configure(l);
+}
+
+namespace chaosmask {
+
+DcmFileFormat &dicom_object_fileformat(cm_dicom_object *obj)
+{
+    return obj->ff;
+}
+
+} // namespace chaosmask

@@ -1,0 +1,34 @@
+/* recode.h - the transfer syntax of an encrypted object now versus when it was encrypted.
+ * Native to native (implicit/explicit VR, little/big endian, deflate) changes no pixel word:
+ * nothing to do.  Native then compressed losslessly (RLE, JPEG lossless, JPEG-LS lossless):
+ * DCMTK's decoders give the masked words back, and decryption goes on.  Lossy compression,
+ * or encapsulated data transcoded: the masked bytes are gone (CM_DICOM_EREENCODED, never
+ * "wrong key").  JPEG 2000: no decoder in DCMTK (CM_DICOM_EUNSUPPORTED with what to do). */
+#ifndef CHAOSMASK_DICOM_RECODE_H
+#define CHAOSMASK_DICOM_RECODE_H
+
+#include "chaosmask/error.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdatset.h>
+
+#include <string>
+
+namespace chaosmask {
+
+struct RecodePlan {
+    bool decode = false;          /* decode the pixel data before anything else */
+    E_TransferSyntax from = EXS_Unknown, to = EXS_Unknown; /* what it is, what it was */
+};
+
+/* Registers DCMTK's JPEG, JPEG-LS and RLE decoders (once). */
+void register_decoders();
+/* 0 with plan filled, or the error that says why the object cannot be decrypted. */
+int recode_check(DcmDataset &ds, const std::string &recorded_uid, E_TransferSyntax current, RecodePlan &plan,
+                 cm_error *err);
+/* Decodes the pixel data to native words in memory. */
+int recode_decode(DcmDataset &ds, const RecodePlan &plan, cm_error *err);
+
+} // namespace chaosmask
+
+#endif
