@@ -22,6 +22,7 @@
  *     -name '*.dcm'); do { printf '\0'; cat "$f"; } >"build/fuzz_seeds/$(basename "$f")"; done
  *   build/fuzz_precheck -max_len=65536 -max_total_time=600 build/fuzz_corpus build/fuzz_seeds
  */
+#include "chaosmask/dicom.h"
 #include "chaosmask/dicom_precheck.h"
 
 #include <dcmtk/config/osconfig.h>
