@@ -891,20 +891,23 @@ std::string printable(const std::string &s)
     return out;
 }
 
-/* Strips the padding DCMTK strips (trailing NULs) and the spaces some writers use instead. */
-std::string unpadded(std::string s)
+/* The Transfer Syntax UID of the meta group as DcmFileFormat::lookForXfer hands it to DcmXfer:
+ * DcmUniqueIdentifier drops every white-space character (leading, embedded, trailing) when
+ * dcmEnableAutomaticInputDataCorrection is on, and the NUL padding ends the C string. */
+std::string uid_as_dcmtk_reads(const std::string &value)
 {
-    while (!s.empty() && (s.back() == '\0' || s.back() == ' '))
-        s.pop_back();
-    return s;
+    std::string out;
+    const bool correct = dcmEnableAutomaticInputDataCorrection.get();
+    for (char c : value)
+        if (!(correct && isspace(static_cast<unsigned char>(c))))
+            out += c;
+    return out.substr(0, strnlen(out.c_str(), out.size()));
 }
 
-/* The data set at [start, src end) of a buffer, in transfer syntax uid. */
-int check_dataset(const uint8_t *buf, size_t len, size_t start, const std::string &uid, const cm_dicom_limits &lim,
+/* The data set at [start, len) of buf in the transfer syntax DcmXfer(name) names. */
+int check_dataset(const uint8_t *buf, size_t len, size_t start, const std::string &name, const cm_dicom_limits &lim,
                   const ReadOptions &opt, Reporter &rep, uint64_t &elements)
 {
-    const std::string name = unpadded(uid);
-    /* Embedded NULs end the string for DCMTK too (DcmXfer compares C strings). */
     DcmXfer xfer(name.c_str());
     if (xfer.getXfer() == EXS_Unknown)
         return rep.fail(CM_DICOM_EINPUT, "unknown transfer syntax '%s': DCMTK cannot read this data set",
@@ -975,7 +978,8 @@ int check_file(const uint8_t *buf, size_t len, const cm_dicom_limits &lim, Repor
         return rc;
     if (!meta.have_transfer_syntax())
         return rep.fail(CM_DICOM_EINPUT, "the File Meta Information has no Transfer Syntax UID (0002,0010)");
-    return check_dataset(buf, len, static_cast<size_t>(next), meta.transfer_syntax(), lim, opt, rep, elements);
+    return check_dataset(buf, len, static_cast<size_t>(next), uid_as_dcmtk_reads(meta.transfer_syntax()), lim, opt,
+                         rep, elements);
 }
 
 void start_report(cm_error *err)

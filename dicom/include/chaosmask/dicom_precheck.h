@@ -59,7 +59,8 @@ void cm_dicom_limits_default(cm_dicom_limits *lim);
 int cm_dicom_precheck_file(const uint8_t *buf, size_t len, const cm_dicom_limits *lim, cm_error *err);
 
 /* A bare data set (no preamble, no meta), e.g. received over the network, in transfer syntax
- * xfer_uid (trailing NUL or space padding allowed). */
+ * xfer_uid, taken exactly as DcmXfer takes it: pass DCMTK the same string (no padding, which
+ * DcmXfer would not know and DcmDataset::read would answer by guessing the encoding). */
 int cm_dicom_precheck_dataset(const uint8_t *buf, size_t len, const char *xfer_uid, const cm_dicom_limits *lim,
                               cm_error *err);
 
