@@ -300,7 +300,7 @@ class Source {
         win_len_ += got;
         if (win_start_ + win_len_ > max_bytes_ && !failure_)
             failure_ = rep_->fail(CM_DICOM_ESTRUCTURE, "the data set inflates to more than %" PRIu64
-                                  " bytes; raise [dicom] max_bytes if such objects are legitimate", max_bytes_);
+                                  " bytes; raise [dicom] max_object_size if such objects are legitimate", max_bytes_);
         if (failure_)
             return false;
         return got > 0;
@@ -920,7 +920,7 @@ int check_dataset(const uint8_t *buf, size_t len, size_t start, const std::strin
     if (sc == ESC_none) {
         if (len - start > lim.max_bytes)
             return rep.fail(CM_DICOM_ESTRUCTURE, "the data set has %zu bytes, more than %" PRIu64
-                            "; raise [dicom] max_bytes if such objects are legitimate",
+                            "; raise [dicom] max_object_size if such objects are legitimate",
                             len - start, lim.max_bytes);
         Source src(buf, len);
         Walker w(src, lim, opt, rep, elements);

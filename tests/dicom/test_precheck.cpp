@@ -356,7 +356,7 @@ void test_hostile(const std::string &dir)
            {"truncated: element (0009,1010)", "claims 4294967280 bytes but 67108864 remain"});
     lim.max_bytes = 1 << 20;
     expect("deflate_bomb.dcm, max_bytes 1 MiB", check_file(bomb, &err, &lim), err, CM_DICOM_ESTRUCTURE,
-           {"the data set inflates to more than 1048576 bytes; raise [dicom] max_bytes"});
+           {"the data set inflates to more than 1048576 bytes; raise [dicom] max_object_size"});
     lim = defaults();
 
     expect("garbage_after.dcm", check_file(read_file(dir + "/garbage_after.dcm"), &err), err, CM_DICOM_EINPUT,
