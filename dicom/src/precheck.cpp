@@ -297,7 +297,7 @@ class Source {
         win_len_ += got;
         if (win_start_ + win_len_ > max_bytes_ && !failure_)
             failure_ = rep_->fail(CM_DICOM_ESTRUCTURE, "the data set inflates to more than %" PRIu64
-                                  " bytes; raise [dicom] max_bytes if such objects are legitimate", max_bytes_);
+                                  " bytes; raise [dicom] max_object_size if such objects are legitimate", max_bytes_);
         if (failure_)
             return false;
         return got > 0;
@@ -743,26 +743,19 @@ class Walker {
             return rep_.fail(CM_DICOM_EINPUT, "element %s at byte offset %" PRIu64 "%s has an undefined length in "
                              "implicit VR big endian: DCMTK may read it in either byte order, so it cannot be checked",
                              t.s, at, rep_.offset_note());
-        case ValueRule::Refused:
-            if (h.len == kUndefinedLength) {
-                char vr[16];
-                if (f.enc.explicit_vr)
-                    snprintf(vr, sizeof vr, "VR '%c%c'", isprint(h.vr[0]) ? h.vr[0] : '?',
-                             isprint(h.vr[1]) ? h.vr[1] : '?');
-                else
-                    snprintf(vr, sizeof vr, "its VR");
-                return rep_.fail(CM_DICOM_EINPUT, "malformed: element %s at byte offset %" PRIu64 "%s has an "
-                                 "undefined length, which %s does not allow here",
-                                 t.s, at, rep_.offset_note(), vr);
-            }
-            return rep_.fail(CM_DICOM_EINPUT, "malformed: element %s at byte offset %" PRIu64 "%s cannot be read",
-                             t.s, at, rep_.offset_note());
+        case ValueRule::Refused: { /* only ever an undefined length */
+            char vr[16];
+            if (f.enc.explicit_vr)
+                snprintf(vr, sizeof vr, "VR '%c%c'", isprint(h.vr[0]) ? h.vr[0] : '?', isprint(h.vr[1]) ? h.vr[1] : '?');
+            else
+                snprintf(vr, sizeof vr, "its VR");
+            return rep_.fail(CM_DICOM_EINPUT, "malformed: element %s at byte offset %" PRIu64 "%s has an undefined "
+                             "length, which %s does not allow here",
+                             t.s, at, rep_.offset_note(), vr);
+        }
         case ValueRule::Value:
             break;
         }
-        if (h.len == kUndefinedLength) /* a 2-byte length never is; this is defensive */
-            return rep_.fail(CM_DICOM_EINPUT, "malformed: element %s at byte offset %" PRIu64 "%s has an undefined "
-                             "length", t.s, at, rep_.offset_note());
         if (int rc = check_fits(f, what.c_str(), at, value_at, h.len))
             return rc;
         if (f.kind == FrameKind::Meta && h.g == 0x0002 && h.e == 0x0010 && !have_ts_)
@@ -895,20 +888,23 @@ std::string printable(const std::string &s)
     return out;
 }
 
-/* Strips the padding DCMTK strips (trailing NULs) and the spaces some writers use instead. */
-std::string unpadded(std::string s)
+/* The Transfer Syntax UID of the meta group as DcmFileFormat::lookForXfer hands it to DcmXfer:
+ * DcmUniqueIdentifier drops every white-space character (leading, embedded, trailing) when
+ * dcmEnableAutomaticInputDataCorrection is on, and the NUL padding ends the C string. */
+std::string uid_as_dcmtk_reads(const std::string &value)
 {
-    while (!s.empty() && (s.back() == '\0' || s.back() == ' '))
-        s.pop_back();
-    return s;
+    std::string out;
+    const bool correct = dcmEnableAutomaticInputDataCorrection.get();
+    for (char c : value)
+        if (!(correct && isspace(static_cast<unsigned char>(c))))
+            out += c;
+    return out.substr(0, strnlen(out.c_str(), out.size()));
 }
 
-/* The data set at [start, src end) of a buffer, in transfer syntax uid. */
-int check_dataset(const uint8_t *buf, size_t len, size_t start, const std::string &uid, const cm_dicom_limits &lim,
+/* The data set at [start, len) of buf in the transfer syntax DcmXfer(name) names. */
+int check_dataset(const uint8_t *buf, size_t len, size_t start, const std::string &name, const cm_dicom_limits &lim,
                   const ReadOptions &opt, Reporter &rep, uint64_t &elements)
 {
-    const std::string name = unpadded(uid);
-    /* Embedded NULs end the string for DCMTK too (DcmXfer compares C strings). */
     DcmXfer xfer(name.c_str());
     if (xfer.getXfer() == EXS_Unknown)
         return rep.fail(CM_DICOM_EINPUT, "unknown transfer syntax '%s': DCMTK cannot read this data set",
@@ -921,7 +917,7 @@ int check_dataset(const uint8_t *buf, size_t len, size_t start, const std::strin
     if (sc == ESC_none) {
         if (len - start > lim.max_bytes)
             return rep.fail(CM_DICOM_ESTRUCTURE, "the data set has %zu bytes, more than %" PRIu64
-                            "; raise [dicom] max_bytes if such objects are legitimate",
+                            "; raise [dicom] max_object_size if such objects are legitimate",
                             len - start, lim.max_bytes);
         Source src(buf, len);
         Walker w(src, lim, opt, rep, elements);
@@ -979,7 +975,8 @@ int check_file(const uint8_t *buf, size_t len, const cm_dicom_limits &lim, Repor
         return rc;
     if (!meta.have_transfer_syntax())
         return rep.fail(CM_DICOM_EINPUT, "the File Meta Information has no Transfer Syntax UID (0002,0010)");
-    return check_dataset(buf, len, static_cast<size_t>(next), meta.transfer_syntax(), lim, opt, rep, elements);
+    return check_dataset(buf, len, static_cast<size_t>(next), uid_as_dcmtk_reads(meta.transfer_syntax()), lim, opt,
+                         rep, elements);
 }
 
 void start_report(cm_error *err)

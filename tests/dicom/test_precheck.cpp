@@ -15,6 +15,7 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcobject.h>
 #include <dcmtk/dcmdata/dcvr.h>
 
@@ -355,7 +356,7 @@ void test_hostile(const std::string &dir)
            {"truncated: element (0009,1010)", "claims 4294967280 bytes but 67108864 remain"});
     lim.max_bytes = 1 << 20;
     expect("deflate_bomb.dcm, max_bytes 1 MiB", check_file(bomb, &err, &lim), err, CM_DICOM_ESTRUCTURE,
-           {"the data set inflates to more than 1048576 bytes; raise [dicom] max_bytes"});
+           {"the data set inflates to more than 1048576 bytes; raise [dicom] max_object_size"});
     lim = defaults();
 
     expect("garbage_after.dcm", check_file(read_file(dir + "/garbage_after.dcm"), &err), err, CM_DICOM_EINPUT,
@@ -479,6 +480,9 @@ void test_constructions()
            check_dataset(cat({le.header(0x7FE0, 0x0010, "OB", kUndef), le.item(100), Bytes(10, 0)}), kJpegLosslessUid,
                          &err),
            err, CM_DICOM_EINPUT, {"truncated: pixel data fragment at byte offset 12 claims 100 bytes but 10 remain"});
+    Bytes ox = cat({le.header(0x7FE0, 0x0010, "OB", kUndef), le.item(0), le.seq_end()});
+    ox[4] = 'O', ox[5] = 'X'; /* read as OW by DCMTK: still encapsulated pixel data */
+    expect("Pixel Data with the VR 'OX'", check_dataset(ox, kJpegLosslessUid, &err), err, 0);
     expect("overlay data encapsulated",
            check_dataset(cat({le.header(0x6002, 0x3000, "OW", kUndef), le.item(0), le.seq_end()}), kJpegLosslessUid,
                          &err),
@@ -578,7 +582,27 @@ void test_constructions()
     /* transfer syntaxes */
     expect("unknown transfer syntax", check_dataset(sop, "1.2.3.4.5", &err), err, CM_DICOM_EINPUT,
            {"unknown transfer syntax '1.2.3.4.5'"});
-    expect("padded transfer syntax", check_dataset(sop, std::string("1.2.840.10008.1.2.1 "), &err), err, 0);
+    /* a bare data set's transfer syntax is taken as DcmXfer takes it: no padding */
+    expect("padded transfer syntax for a data set", check_dataset(sop, std::string("1.2.840.10008.1.2.1 "), &err), err,
+           CM_DICOM_EINPUT, {"unknown transfer syntax"});
+    /* in a meta group, DCMTK drops white space anywhere in a UID and stops at a NUL */
+    for (const char *uid : {" 1.2.840.10008.1.2.1", "1.2.840.10008.1.2.1 ", "1.2.840.\t10008.1.2.1"}) {
+        Bytes spaced = part10(uid, sop);
+        expect("white space in the meta group's transfer syntax", check_file(spaced, &err), err, 0);
+        DcmFileFormat ff2;
+        DcmInputBufferStream in;
+        in.setBuffer(spaced.data(), static_cast<offile_off_t>(spaced.size()));
+        in.setEos();
+        ff2.setReadMode(ERM_fileOnly);
+        ff2.transferInit();
+        CHECK(ff2.read(in, EXS_Unknown, EGL_noChange).good());
+        ff2.transferEnd();
+        CHECK(ff2.getDataset()->getOriginalXfer() == EXS_LittleEndianExplicit);
+    }
+    printf("ok DCMTK reads those transfer syntaxes the same way\n");
+    expect("NUL inside the meta group's transfer syntax", check_file(part10(std::string("1.2.840.10008.1.2\0.1", 20),
+                                                                            sop), &err),
+           err, CM_DICOM_EINPUT, {"(0008,0018)", "claims 477525 bytes"}); /* read as implicit VR, as DCMTK does */
     expect("big endian", check_dataset(cat({kExplicitBE.elem(0x0008, 0x0018, "UI", "1.2"), nest(kExplicitBE, 3)}),
                                        kExplicitBEUid, &err),
            err, 0);

@@ -8,14 +8,15 @@
  * DCMTK sees them.  They do not build a data set and keep no values: DCMTK stays the only
  * parser; this only bounds what its recursion and allocation would meet.
  *
- * The walk follows DCMTK 3.6.7's reading rules (docs/private-block.md, "Structure checks
- * before parsing"): explicit and implicit VR, little and big endian, deflate (raw deflate,
- * inflated in a fixed window, every inflated byte counted against max_bytes), encapsulated
- * pixel data, UN of undefined length read as an implicit VR little endian sequence (CP-246).
- * Where DCMTK's choice depends on its data dictionary (implicit VR), a value DCMTK might read
- * as a sequence is checked as one.  Containers are strict: a value, item or delimiter that
- * crosses the end of its item, sequence or of the data is refused, even where DCMTK would
- * read on, because DCMTK could then recurse into bytes this walk never saw as nested.
+ * The walk reads the bytes the way DCMTK 3.6.7 will, so that the nesting it counts is the
+ * recursion DCMTK would perform (docs/private-block.md, "Structure checks before parsing"):
+ * explicit and implicit VR, little and big endian, deflate (raw deflate inflated in a fixed
+ * window, every inflated byte counted against max_bytes), encapsulated pixel data, UN of
+ * undefined length as an implicit VR little endian sequence (CP-246), DCMTK's rules for where
+ * a defined-length sequence or item ends (it reads on past lengths that are too short, and so
+ * does the walk) and the DCMTK reading options that change what is a sequence.  Where DCMTK's
+ * choice depends on a private dictionary (implicit VR), a value it might read as a sequence is
+ * checked as one that must end exactly where the value ends.
  *
  * Results (codes of dicom.h): 0, CM_DICOM_EINPUT (not DICOM, truncated, malformed item or delimiter structure,
  * unknown transfer syntax), CM_DICOM_ESTRUCTURE (a limit exceeded) or CM_DICOM_ENOMEM.  err,
@@ -58,7 +59,8 @@ void cm_dicom_limits_default(cm_dicom_limits *lim);
 int cm_dicom_precheck_file(const uint8_t *buf, size_t len, const cm_dicom_limits *lim, cm_error *err);
 
 /* A bare data set (no preamble, no meta), e.g. received over the network, in transfer syntax
- * xfer_uid (trailing NUL or space padding allowed). */
+ * xfer_uid, taken exactly as DcmXfer takes it: pass DCMTK the same string (no padding, which
+ * DcmXfer would not know and DcmDataset::read would answer by guessing the encoding). */
 int cm_dicom_precheck_dataset(const uint8_t *buf, size_t len, const char *xfer_uid, const cm_dicom_limits *lim,
                               cm_error *err);
 
