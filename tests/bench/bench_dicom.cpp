@@ -75,6 +75,8 @@ static int file_op(Op op, const std::string &in, const std::string &out, int pro
     cm_dicom_object *obj = nullptr;
     cm_error err = {0, ""};
     int rc = cm_dicom_load(&obj, in.c_str(), nullptr, &err);
+    if (rc == 0)
+        cm_dicom_release_bytes(obj); /* as the file operations do once DCMTK has parsed them */
     if (rc == 0 && op == ENCRYPT) {
         cm_dicom_encrypt_params p = {profile, "bench", key, keys, nullptr, 0};
         rc = cm_dicom_encrypt(obj, &p, nullptr, &err);
