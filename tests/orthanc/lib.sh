@@ -14,7 +14,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # A command that fails without a check of its own still says where.
 trap 'echo "FAIL: ${BASH_SOURCE[0]}:$LINENO: $BASH_COMMAND" >&2' ERR
-say() { echo "-- $*"; }
+say() { echo "-- [${SECONDS}s] $*"; }
 
 # Re-executes the calling script inside a new network namespace (once).
 enter_netns() {

@@ -85,47 +85,54 @@ check_reads
 file prev_p_CT_small | grep -q 'PNG image' || fail "no PNG preview for CT_small"
 
 say "C-FIND, C-GET and C-MOVE (what the reference Orthanc can retrieve, the plugin must too, identically)"
-retrieve() {   # retrieve get|move PORT DIR FILE STUDY
-    local how=$1 port=$2 dir=$3 f=$4 study=$5 prefer
-    rm -rf "$dir"; mkdir "$dir"
-    if [ "$how" = get ]; then
-        prefer=$(propose_option "$f"); prefer=+${prefer#-}   # getscu has no "accept all"
-        getscu -S -aet SCU -aec ORTHANC "$prefer" -od "$dir" -k QueryRetrieveLevel=STUDY \
-            -k StudyInstanceUID="$study" 127.0.0.1 "$port" >/dev/null 2>&1 || true
-    else
-        movescu -S -aet SCU -aec ORTHANC -aem SCU --port "$SCU" +xa -od "$dir" -k QueryRetrieveLevel=STUDY \
-            -k StudyInstanceUID="$study" 127.0.0.1 "$port" >/dev/null 2>&1 || true
-    fi
-    ls "$dir" | wc -l
+study_uid() { dcmdump -q +P 0020,000d "$1" | sed -n '1s/.*\[\(.*\)\].*/\1/p'; }
+get_one() {   # get_one PORT DIR FILE: C-GET of FILE's study, preferring FILE's transfer syntax
+    local prefer
+    prefer=$(propose_option "$3"); prefer=+${prefer#-}   # getscu has no "accept all"
+    rm -rf "$2"; mkdir "$2"
+    getscu -S -aet SCU -aec ORTHANC "$prefer" -od "$2" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$(study_uid "$3")" \
+        127.0.0.1 "$1" >/dev/null 2>&1 || true
 }
-retrieved=0
+move_all() {   # move_all PORT DIR: one C-MOVE of every study (a UID list), all syntaxes accepted
+    rm -rf "$2"; mkdir "$2"
+    movescu -S -aet SCU -aec ORTHANC -aem SCU --port "$SCU" +xa -od "$2" -k QueryRetrieveLevel=STUDY \
+        -k "StudyInstanceUID=$STUDIES" 127.0.0.1 "$1" >/dev/null 2>&1 || true
+}
+STUDIES=$(for f in sent/*.dcm; do study_uid "$f"; done | paste -sd '\\')
+move_all "$P_DICOM" move
+move_all "$R_DICOM" ref_move
+compared=0
 for f in sent/*.dcm; do
-    b=$(basename "$f" .dcm)
-    study=$(dcmdump -q +P 0020,000d "$f" | sed -n '1s/.*\[\(.*\)\].*/\1/p')
+    b=$(basename "$f" .dcm); sop=$(sop_uid "$f")
     rm -rf "find_$b"; mkdir "find_$b"
-    findscu -S -aet SCU -aec ORTHANC -X -od "find_$b" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" \
+    findscu -S -aet SCU -aec ORTHANC -X -od "find_$b" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$(study_uid "$f")" \
         127.0.0.1 "$P_DICOM" 2>/dev/null || fail "findscu $b"
     [ "$(ls "find_$b" | wc -l)" = 1 ] || fail "C-FIND found $(ls "find_$b" | wc -l) studies for $b"
+    get_one "$P_DICOM" "get_$b" "$f"
+    get_one "$R_DICOM" "ref_get_$b" "$f"
     want=$f; [ "$b" = pre_encrypted ] && want=pre/MR_small.dcm
     for how in get move; do
-        n_ref=$(retrieve "$how" "$R_DICOM" "ref_${how}_$b" "$f" "$study")
-        n=$(retrieve "$how" "$P_DICOM" "${how}_$b" "$f" "$study")
-        [ "$n" = "$n_ref" ] || fail "C-${how^^} of $b brought $n objects, the reference $n_ref"
-        [ "$n" = 0 ] && { say "C-${how^^} of $b: neither Orthanc can send it to ${how}scu"; continue; }
-        [ "$n" = 1 ] || fail "C-${how^^} of $b brought $n objects"
+        if [ $how = get ]; then got=$(ls "get_$b"/* 2>/dev/null || true); ref=$(ls "ref_get_$b"/* 2>/dev/null || true)
+        else got=$(ls move/*."$sop" 2>/dev/null || true); ref=$(ls ref_move/*."$sop" 2>/dev/null || true); fi
+        if [ -z "$ref" ]; then
+            [ -z "$got" ] || fail "C-${how^^} of $b: the plugin sent what the reference could not"
+            say "C-${how^^} of $b: neither Orthanc can send it to ${how}scu"
+            continue
+        fi
+        [ -n "$got" ] || fail "C-${how^^} of $b: nothing retrieved (the reference retrieved it)"
         # Orthanc may transcode for the retriever: the reference's result is what to match;
         # uncompressed objects are never transcoded and must match what was sent.
         if [ "$b" = pre_encrypted ]; then
-            same_dataset "$want" "${how}_$b"/* "$b over C-${how^^}"
+            same_dataset "$want" "$got" "$b over C-${how^^}"
         else
-            same_dataset "ref_${how}_$b"/* "${how}_$b"/* "$b over C-${how^^} (against the reference's)"
+            same_dataset "$ref" "$got" "$b over C-${how^^} (against the reference's)"
         fi
         case $(propose_option "$f") in
-            -x= | -xi | -xb) same_dataset "$want" "${how}_$b"/* "$b over C-${how^^}"; retrieved=$((retrieved + 1)) ;;
+            -x= | -xi | -xb) same_dataset "$want" "$got" "$b over C-${how^^}"; compared=$((compared + 1)) ;;
         esac
     done
 done
-[ "$retrieved" -ge 14 ] || fail "only $retrieved retrievals could be compared with what was sent"
+[ "$compared" -ge 14 ] || fail "only $compared retrievals could be compared with what was sent"
 
 say "restart: header reads come from the sealed prefix (no decryption audited), nothing changes"
 orthanc_stop "$PLUGIN_PID"
