@@ -323,7 +323,7 @@ int cm_atomic_commit(cm_atomic *f, cm_error *err)
         }
     }
     int rc = apply_metadata(f, err);
-    if (rc == 0 && fsync(f->fd) != 0)
+    if (rc == 0 && !f->opts.no_sync && fsync(f->fd) != 0)
         rc = cm_fail(err, CM_APP_EIO, "%s: fsync failed: %s; nothing was changed", f->path, strerror(errno));
     /* renamed while the lock is still held, so no cleaner can take it for stale meanwhile */
     if (rc == 0 && rename_into_place(f) != 0)
@@ -337,7 +337,7 @@ int cm_atomic_commit(cm_atomic *f, cm_error *err)
     f->slot = -1;
     int closed = close(f->fd);
     f->fd = -1;
-    rc = cm_fsync_dir(f->dir, err);
+    rc = f->opts.no_sync ? 0 : cm_fsync_dir(f->dir, err);
     if (rc == 0 && closed != 0)
         rc = cm_fail(err, CM_APP_EIO, "%s: written, but closing it failed: %s", f->path, strerror(errno));
     return rc;

@@ -41,6 +41,9 @@ typedef struct cm_atomic_opts {
     unsigned mode;             /* CM_ATOMIC_UMASK or an explicit mode (07777 bits) */
     const struct stat *like;   /* in place: keep owner, group, mode and mtime of this file */
     int no_replace;            /* fail with CM_APP_EIO (EEXIST) rather than replace a file */
+    int no_sync;               /* rename without fsync of the file or the directory: still never torn
+                                * while the system runs, but after a crash the file may be missing or
+                                * empty.  Only for derived files whose loss costs time, not data. */
 } cm_atomic_opts;
 
 typedef struct cm_atomic {
