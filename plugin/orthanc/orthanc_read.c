@@ -172,8 +172,10 @@ int cmo_storage_read(cmo_storage *s, const char *uuid, uint32_t type, const cmo_
     return rc;
 }
 
-/* From the sealed header prefix: 0 served, 1 not available (no prefix, or the range goes
- * past it), or a refusal (a prefix that does not authenticate is never passed over). */
+/* From the sealed header prefix: 0 served, 1 not available (no prefix, the range goes past
+ * it, or it does not open).  A prefix that does not open (changed, or emptied by a crash: it
+ * is written without fsync) is audited and passed over: the caller then reads the range from
+ * the object itself, which authenticates everything. */
 static int range_from_header(cmo_storage *s, const char *uuid, uint64_t start, uint8_t *out, size_t len,
                              cm_error *err)
 {
@@ -188,9 +190,12 @@ static int range_from_header(cmo_storage *s, const char *uuid, uint64_t start, u
     cmo_seal_binding b = {uuid, CMO_TYPE_DICOM, CMO_SEAL_HEADER};
     int rc = read_sealed_file(s, hpath, &b, &sink, NULL, err);
     if (rc != 0) {
-        cmo_audit(s, "decrypt", hpath, uuid, CMO_TYPE_DICOM, NULL, err, -1);
+        cm_error why = *err;
+        cm_fail(&why, rc, "%s; the header is read from the object instead", err->msg);
+        cmo_audit(s, "decrypt", hpath, uuid, CMO_TYPE_DICOM, NULL, &why, -1);
+        memset(err, 0, sizeof *err);
         heap_wipe(&h);
-        return rc;
+        return 1;
     }
     int served = start <= h.size && len <= h.size - start;
     if (served)
@@ -204,7 +209,7 @@ int cmo_storage_read_range(cmo_storage *s, const char *uuid, uint32_t type, uint
 {
     if (type == CMO_TYPE_DICOM) {
         int rc = range_from_header(s, uuid, start, out, len, err);
-        if (rc <= 0)
+        if (rc != 1)
             return rc;
     }
     heap_sink h = {NULL, 0};

@@ -178,9 +178,11 @@ int cmo_audit(cmo_storage *s, const char *event, const char *path, const char *u
 
 /* ---- writing ---- */
 
-static int write_bytes(const char *path, const uint8_t *bytes, size_t len, cm_error *err)
+/* Attachments are written durably; the header prefix is derived data (a copy of bytes the
+ * object holds), so it skips the fsyncs: lost or emptied by a crash, it costs one decryption. */
+static int write_bytes(const char *path, const uint8_t *bytes, size_t len, int durable, cm_error *err)
 {
-    cm_atomic_opts o = {.mode = STORED_FILE_MODE};
+    cm_atomic_opts o = {.mode = STORED_FILE_MODE, .no_sync = !durable};
     return cm_atomic_write_file(path, bytes, len, &o, err);
 }
 
@@ -198,7 +200,7 @@ static int write_sealed(cmo_storage *s, const char *path, const cmo_seal_binding
     if (sealed == NULL)
         rc = cm_fail(err, CM_APP_ENOMEM, "out of memory sealing %zu bytes", len);
     else if ((rc = cmo_seal(sealed, bytes, len, b, id, key, err)) == 0)
-        rc = write_bytes(path, sealed, n, err);
+        rc = write_bytes(path, sealed, n, b->kind != CMO_SEAL_HEADER, err);
     cm_memzero(key, sizeof key);
     free(sealed);
     return rc;
@@ -219,20 +221,28 @@ static int write_object(const char *path, cm_dicom_object *obj, cm_error *err)
     return cm_atomic_commit(&f, err);
 }
 
-/* How many leading bytes of the object as Orthanc gave it cover its header: everything but
- * as many bytes as the top-level Pixel Data value holds, so the prefix reaches at least the
- * Pixel Data element, wherever it is.  0: no Pixel Data, no prefix worth keeping. */
-static size_t header_prefix_length(cm_dicom_object *obj, size_t total)
+/* How many leading bytes of the object as Orthanc gave it to keep for header reads: all but
+ * the pixel bytes the object protects.  Those lie at or after the Pixel Data element, so the
+ * prefix reaches it wherever it is, except when Overlay or Icon pixels (which come earlier)
+ * make it fall short: then Orthanc's header read decrypts the object, correct but slower.
+ * 0: nothing worth keeping. */
+static size_t header_prefix_length(uint64_t protected_bytes, size_t total)
+{
+    return protected_bytes > 0 && protected_bytes < total ? total - (size_t)protected_bytes : 0;
+}
+
+/* The same for an object that arrived encrypted (no report of what was masked): from the
+ * elements its block protects. */
+static uint64_t protected_by_block(cm_dicom_object *obj)
 {
     cm_dicom_info *info = calloc(1, sizeof *info);
     cm_error e = {0, ""};
-    size_t n = 0;
+    uint64_t n = 0;
     if (info != NULL && cm_dicom_inspect(obj, info, &e) == 0 && info->layout_error == 0) {
         size_t count = info->element_count < CM_DICOM_INFO_MAX_ELEMENTS ? info->element_count
                                                                          : CM_DICOM_INFO_MAX_ELEMENTS;
         for (size_t i = 0; i < count; i++)
-            if (strcmp(info->elements[i].path, "7FE00010") == 0 && info->elements[i].length < total)
-                n = total - (size_t)info->elements[i].length;
+            n += info->elements[i].length;
     }
     free(info);
     return n;
@@ -257,7 +267,8 @@ static int store_masked(cmo_storage *s, const char *path, const char *uuid, cm_d
     }
     if (rc == CM_DICOM_EENCRYPTED) {
         memset(err, 0, sizeof *err);
-        return write_bytes(path, content, size, err);
+        rep->protected_bytes = protected_by_block(obj);
+        return write_bytes(path, content, size, 1, err);
     }
     if (rc == CM_DICOM_ENOTHING) {
         memset(err, 0, sizeof *err);
@@ -274,10 +285,10 @@ static int store_dicom(cmo_storage *s, const char *path, const char *uuid, const
     cm_dicom_report rep;
     memset(&rep, 0, sizeof rep);
     int rc = cm_dicom_parse(&obj, content, size, NULL, &s->limits, err);
-    size_t prefix = rc == 0 ? header_prefix_length(obj, size) : 0;
     if (rc == 0)
         rc = store_masked(s, path, uuid, obj, content, size, &rep, err);
     cm_dicom_free(obj);
+    size_t prefix = header_prefix_length(rep.protected_bytes, size);
     if (rc == 0 && prefix > 0) {
         char hpath[CM_PATH_MAX];
         cmo_seal_binding b = {uuid, CMO_TYPE_DICOM, CMO_SEAL_HEADER};
