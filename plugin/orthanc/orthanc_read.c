@@ -68,6 +68,90 @@ static int read_sealed_file(cmo_storage *s, const char *path, const cmo_seal_bin
     return rc;
 }
 
+int cmo_header_copy_open(cmo_storage *s, const char *uuid, cmo_header_copy *h, cm_error *err)
+{
+    char hpath[CM_PATH_MAX];
+    struct stat st;
+    memset(h, 0, sizeof *h);
+    if (cmo_storage_path(s, uuid, CMO_HEADER_SUFFIX, hpath, err) != 0)
+        return err->code;
+    if (stat(hpath, &st) != 0 && errno == ENOENT)
+        return 1;
+    heap_sink heap = {NULL, 0};
+    cmo_sink sink = {heap_alloc, &heap};
+    cmo_seal_binding b = {uuid, CMO_TYPE_DICOM, CMO_SEAL_HEADER};
+    int rc = read_sealed_file(s, hpath, &b, &sink, NULL, err);
+    if (rc == 0 && (heap.size < 1 || heap.buf[0] == 0 || heap.buf[0] > CMO_UID_MAX || heap.size < 1u + heap.buf[0]))
+        rc = cm_fail(err, CM_DICOM_EBLOCK, "%s: the header copy has no SOP Instance UID", hpath);
+    if (rc != 0) {
+        heap_wipe(&heap);
+        return rc;
+    }
+    h->buf = heap.buf;
+    h->len = (size_t)heap.size;
+    memcpy(h->sop_uid, h->buf + 1, h->buf[0]);
+    h->sop_uid[h->buf[0]] = '\0';
+    h->prefix = h->buf + 1 + h->buf[0];
+    h->prefix_len = h->len - 1 - h->buf[0];
+    return 0;
+}
+
+void cmo_header_copy_free(cmo_header_copy *h)
+{
+    if (h->buf != NULL)
+        cm_memzero(h->buf, h->len);
+    free(h->buf);
+    memset(h, 0, sizeof *h);
+}
+
+/* The header copy, or 1 when there is none usable.  One that does not open (changed, or
+ * emptied by a crash: it is written without fsync) is audited and passed over: the object
+ * itself, which authenticates everything, answers instead. */
+static int usable_header_copy(cmo_storage *s, const char *uuid, cmo_header_copy *h)
+{
+    cm_error e = {0, ""};
+    int rc = cmo_header_copy_open(s, uuid, h, &e);
+    if (rc < 0) {
+        char hpath[CM_PATH_MAX];
+        cm_error why = {0, ""};
+        cm_fail(&why, rc, "%s; the object is read instead", e.msg);
+        if (cmo_storage_path(s, uuid, CMO_HEADER_SUFFIX, hpath, &e) == 0)
+            cmo_audit(s, "decrypt", hpath, uuid, CMO_TYPE_DICOM, NULL, &why, -1);
+    }
+    return rc < 0 ? 1 : rc;
+}
+
+/* The object found under uuid must be the one Orthanc stored there: the SOP Instance UID the
+ * header copy recorded.  Without a usable copy there is nothing to compare with. */
+static int check_identity(cmo_storage *s, const char *uuid, const cm_dicom_report *rep, cm_error *err)
+{
+    cmo_header_copy h;
+    if (usable_header_copy(s, uuid, &h) != 0)
+        return 0;
+    int same = strcmp(h.sop_uid, rep->sop_instance_uid) == 0;
+    cm_error e = {0, ""};
+    if (!same)
+        cm_fail(&e, CM_DICOM_EAUTH, "attachment %s holds SOP Instance %s, but Orthanc stored %s under it: the "
+                "file was moved or swapped", uuid, rep->sop_instance_uid, h.sop_uid);
+    cmo_header_copy_free(&h);
+    if (!same)
+        *err = e;
+    return same ? 0 : e.code;
+}
+
+/* From the header copy: 0 served, 1 not available (no usable copy, or the range goes past it). */
+static int range_from_header(cmo_storage *s, const char *uuid, uint64_t start, uint8_t *out, size_t len)
+{
+    cmo_header_copy h;
+    if (usable_header_copy(s, uuid, &h) != 0)
+        return 1;
+    int served = start <= h.prefix_len && len <= h.prefix_len - start;
+    if (served)
+        memcpy(out, h.prefix + start, len);
+    cmo_header_copy_free(&h);
+    return served ? 0 : 1;
+}
+
 /* The decrypted object, serialized into memory (never a file), then audited, then handed out:
  * no plaintext leaves without its record. */
 static int hand_out_decrypted(cmo_storage *s, const char *path, const char *uuid, cm_dicom_object *obj,
@@ -119,6 +203,8 @@ static int decrypt_object(cmo_storage *s, const char *path, const char *uuid, co
             cm_fail(err, rc, "the stored object is not encrypted (plaintext put into the storage area, or not "
                     "migrated): refused");
     }
+    if (rc == 0)
+        rc = check_identity(s, uuid, rep, err);
     if (rc == 0)
         rc = hand_out_decrypted(s, path, uuid, obj, rep, sink, err);
     cm_dicom_free(obj);
@@ -172,46 +258,11 @@ int cmo_storage_read(cmo_storage *s, const char *uuid, uint32_t type, const cmo_
     return rc;
 }
 
-/* From the sealed header prefix: 0 served, 1 not available (no prefix, the range goes past
- * it, or it does not open).  A prefix that does not open (changed, or emptied by a crash: it
- * is written without fsync) is audited and passed over: the caller then reads the range from
- * the object itself, which authenticates everything. */
-static int range_from_header(cmo_storage *s, const char *uuid, uint64_t start, uint8_t *out, size_t len,
-                             cm_error *err)
-{
-    char hpath[CM_PATH_MAX];
-    struct stat st;
-    if (cmo_storage_path(s, uuid, CMO_HEADER_SUFFIX, hpath, err) != 0)
-        return err->code;
-    if (stat(hpath, &st) != 0 && errno == ENOENT)
-        return 1;
-    heap_sink h = {NULL, 0};
-    cmo_sink sink = {heap_alloc, &h};
-    cmo_seal_binding b = {uuid, CMO_TYPE_DICOM, CMO_SEAL_HEADER};
-    int rc = read_sealed_file(s, hpath, &b, &sink, NULL, err);
-    if (rc != 0) {
-        cm_error why = *err;
-        cm_fail(&why, rc, "%s; the header is read from the object instead", err->msg);
-        cmo_audit(s, "decrypt", hpath, uuid, CMO_TYPE_DICOM, NULL, &why, -1);
-        memset(err, 0, sizeof *err);
-        heap_wipe(&h);
-        return 1;
-    }
-    int served = start <= h.size && len <= h.size - start;
-    if (served)
-        memcpy(out, h.buf + start, len);
-    heap_wipe(&h);
-    return served ? 0 : 1;
-}
-
 int cmo_storage_read_range(cmo_storage *s, const char *uuid, uint32_t type, uint64_t start, uint8_t *out,
                            size_t len, cm_error *err)
 {
-    if (type == CMO_TYPE_DICOM) {
-        int rc = range_from_header(s, uuid, start, out, len, err);
-        if (rc != 1)
-            return rc;
-    }
+    if (type == CMO_TYPE_DICOM && range_from_header(s, uuid, start, out, len) == 0)
+        return 0;
     heap_sink h = {NULL, 0};
     cmo_sink sink = {heap_alloc, &h};
     int rc = cmo_storage_read(s, uuid, type, &sink, err);

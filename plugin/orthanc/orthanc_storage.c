@@ -231,21 +231,44 @@ static size_t header_prefix_length(uint64_t protected_bytes, size_t total)
     return protected_bytes > 0 && protected_bytes < total ? total - (size_t)protected_bytes : 0;
 }
 
-/* The same for an object that arrived encrypted (no report of what was masked): from the
- * elements its block protects. */
-static uint64_t protected_by_block(cm_dicom_object *obj)
+/* The report of an object that arrived encrypted (nothing was masked here): its SOP Instance
+ * UID and the bytes its block protects. */
+static void report_of_encrypted(cm_dicom_object *obj, cm_dicom_report *rep)
 {
     cm_dicom_info *info = calloc(1, sizeof *info);
     cm_error e = {0, ""};
-    uint64_t n = 0;
     if (info != NULL && cm_dicom_inspect(obj, info, &e) == 0 && info->layout_error == 0) {
         size_t count = info->element_count < CM_DICOM_INFO_MAX_ELEMENTS ? info->element_count
                                                                          : CM_DICOM_INFO_MAX_ELEMENTS;
+        rep->protected_bytes = 0;
         for (size_t i = 0; i < count; i++)
-            n += info->elements[i].length;
+            rep->protected_bytes += info->elements[i].length;
+        snprintf(rep->sop_instance_uid, sizeof rep->sop_instance_uid, "%s", info->sop_instance_uid);
     }
     free(info);
-    return n;
+}
+
+/* UUID.header: the SOP Instance UID and the leading bytes (cmo_header_copy layout). */
+static int write_header_copy(cmo_storage *s, const char *uuid, const char *sop_uid, const uint8_t *content,
+                             size_t prefix, cm_error *err)
+{
+    char hpath[CM_PATH_MAX];
+    size_t n = strlen(sop_uid);
+    if (n == 0 || n > CMO_UID_MAX)
+        return 0; /* no UID to bind: no copy, header reads decrypt the object */
+    int rc = cmo_storage_path(s, uuid, CMO_HEADER_SUFFIX, hpath, err);
+    uint8_t *copy = rc == 0 ? malloc(1 + n + prefix) : NULL;
+    if (rc == 0 && copy == NULL)
+        rc = cm_fail(err, CM_APP_ENOMEM, "out of memory for the header copy of %s", uuid);
+    if (rc == 0) {
+        copy[0] = (uint8_t)n;
+        memcpy(copy + 1, sop_uid, n);
+        memcpy(copy + 1 + n, content, prefix);
+        cmo_seal_binding b = {uuid, CMO_TYPE_DICOM, CMO_SEAL_HEADER};
+        rc = write_sealed(s, hpath, &b, copy, 1 + n + prefix, err);
+    }
+    free(copy);
+    return rc;
 }
 
 /* Masks obj and writes it; an object that is encrypted already is written as it arrived, one
@@ -267,7 +290,7 @@ static int store_masked(cmo_storage *s, const char *path, const char *uuid, cm_d
     }
     if (rc == CM_DICOM_EENCRYPTED) {
         memset(err, 0, sizeof *err);
-        rep->protected_bytes = protected_by_block(obj);
+        report_of_encrypted(obj, rep);
         return write_bytes(path, content, size, 1, err);
     }
     if (rc == CM_DICOM_ENOTHING) {
@@ -289,15 +312,8 @@ static int store_dicom(cmo_storage *s, const char *path, const char *uuid, const
         rc = store_masked(s, path, uuid, obj, content, size, &rep, err);
     cm_dicom_free(obj);
     size_t prefix = header_prefix_length(rep.protected_bytes, size);
-    if (rc == 0 && prefix > 0) {
-        char hpath[CM_PATH_MAX];
-        cmo_seal_binding b = {uuid, CMO_TYPE_DICOM, CMO_SEAL_HEADER};
-        rc = cmo_storage_path(s, uuid, CMO_HEADER_SUFFIX, hpath, err);
-        if (rc == 0)
-            rc = write_sealed(s, hpath, &b, content, prefix, err);
-        if (rc != 0)
-            unlink(path); /* nothing half-stored: Orthanc will not know this UUID */
-    }
+    if (rc == 0 && prefix > 0 && (rc = write_header_copy(s, uuid, rep.sop_instance_uid, content, prefix, err)) != 0)
+        unlink(path); /* nothing half-stored: Orthanc will not know this UUID */
     if (rc != 0)
         cmo_audit(s, "encrypt", path, uuid, CMO_TYPE_DICOM, &rep, err, (long long)size);
     return rc;

@@ -7,8 +7,9 @@
  * before the call returns) and never holds plaintext:
  *   - a DICOM attachment is a ChaosMask object (format 2: pixel-bearing elements masked in
  *     place, header clear), or the object as it arrived when it was encrypted already;
- *     beside it, UUID.header holds the first bytes of the object as Orthanc gave it, sealed,
- *     so that Orthanc's range reads of the header are answered without unmasking pixels;
+ *     beside it, UUID.header holds its SOP Instance UID and the first bytes of the object as
+ *     Orthanc gave it, sealed, so that Orthanc's range reads of the header are answered
+ *     without unmasking pixels and a whole read can tell an object moved under this name;
  *   - a DICOM attachment with no pixel-bearing element (nothing to mask), and every other
  *     attachment (JSON summaries...), is a sealed file (attachment_seal.h).
  * Reads authenticate before anything is returned; a changed byte, a wrong key or a file that

@@ -6,6 +6,24 @@
 #include "attachment_seal.h"
 #include "orthanc_storage.h"
 
+/* The content of UUID.header (sealed, kind CMO_SEAL_HEADER): one byte n, the object's SOP
+ * Instance UID (n bytes), then the leading bytes of the object as Orthanc gave it.  The UID
+ * lets a whole read check that the object under this UUID is the one Orthanc stored there. */
+#define CMO_UID_MAX 64u
+
+typedef struct cmo_header_copy {
+    uint8_t *buf;              /* the opened content (wipe and free with cmo_header_copy_free) */
+    size_t len;
+    char sop_uid[CMO_UID_MAX + 1];
+    const uint8_t *prefix;     /* into buf */
+    size_t prefix_len;
+} cmo_header_copy;
+
+/* Opens UUID.header: 0, 1 when there is none, or the reason it does not open (damaged,
+ * changed, emptied by a crash). */
+int cmo_header_copy_open(cmo_storage *s, const char *uuid, cmo_header_copy *h, cm_error *err);
+void cmo_header_copy_free(cmo_header_copy *h);
+
 /* Reads the regular file path whole (at most max bytes) into a malloc'ed buffer; ENOENT and
  * every other failure are CM_APP_EIO naming the path. */
 int cmo_read_file(const char *path, uint64_t max, uint8_t **buf, size_t *len, cm_error *err);

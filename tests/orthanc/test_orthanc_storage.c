@@ -190,7 +190,7 @@ static void test_refusals(void)
     flip_byte(stored(UUID_A, CMO_HEADER_SUFFIX), 40);
     CHECK_EQ_INT(cmo_storage_read_range(&store, UUID_A, CMO_TYPE_DICOM, 0, part, sizeof part, &e), 0);
     CHECK(memcmp(part, ct, sizeof part) == 0);
-    CHECK(audit_has("the header is read from the object instead"));
+    CHECK(audit_has("the object is read instead"));
     free(ct);
     puts("tampering, a moved file, plaintext put into the storage area: refused and audited");
     flip_byte(stored(UUID_A, NULL), 2000);
@@ -208,6 +208,27 @@ static void test_refusals(void)
     CHECK_EQ_INT(cmo_storage_read(&store, "../../etc/passwd", 2, &sink, &e), CM_APP_EUSAGE);
     free(mr);
     free(h.buf);
+}
+
+static void test_swapped_objects(void)
+{
+    puts("an object moved under another object's name is refused: the header copy names the instance");
+    const char *u1 = "0123abcd-0000-4000-8000-0000000000a1", *u2 = "0123abcd-0000-4000-8000-0000000000a2";
+    size_t l1, l2;
+    uint8_t *ct = load(SAMPLES "/CT_small.dcm", &l1), *mr = load(SAMPLES "/MR_small.dcm", &l2);
+    cm_error e = {0, ""};
+    CHECK_EQ_INT(cmo_storage_create(&store, u1, CMO_TYPE_DICOM, ct, l1, &e), 0);
+    CHECK_EQ_INT(cmo_storage_create(&store, u2, CMO_TYPE_DICOM, mr, l2, &e), 0);
+    char p2[CM_PATH_MAX];
+    snprintf(p2, sizeof p2, "%s", stored(u2, NULL));
+    CHECK(rename(p2, stored(u1, NULL)) == 0);   /* MR's object under CT's name; CT's header copy stays */
+    heap h = {NULL, 0};
+    cmo_sink sink = {heap_alloc, &h};
+    CHECK_EQ_INT(cm_outcome_of(cmo_storage_read(&store, u1, CMO_TYPE_DICOM, &sink, &e)), CM_OUT_AUTH);
+    CHECK(strstr(e.msg, "moved or swapped") != NULL && audit_has("moved or swapped"));
+    free(h.buf);
+    free(ct);
+    free(mr);
 }
 
 static void test_store_refused(void)
@@ -255,6 +276,7 @@ int main(void)
     test_dicom_round_trip();
     test_sealed_kinds();
     test_refusals();
+    test_swapped_objects();
     test_store_refused();
     test_settings();
     cm_audit_close(audit);
