@@ -1,5 +1,5 @@
 /* orthanc_read.c - the storage area's read side (orthanc_storage.h): authenticate, unmask or
- * unseal, audit, hand out; range reads of a DICOM header from its sealed prefix. */
+ * unseal, audit, hand out; range reads of a DICOM header from its sealed header copy. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -178,8 +178,8 @@ int cmo_audit(cmo_storage *s, const char *event, const char *path, const char *u
 
 /* ---- writing ---- */
 
-/* Attachments are written durably; the header prefix is derived data (a copy of bytes the
- * object holds), so it skips the fsyncs: lost or emptied by a crash, it costs one decryption. */
+/* Attachments are written durably; the header copy is derived data (bytes the object holds),
+ * so it skips the fsyncs: lost or emptied by a crash, it costs one decryption. */
 static int write_bytes(const char *path, const uint8_t *bytes, size_t len, int durable, cm_error *err)
 {
     cm_atomic_opts o = {.mode = STORED_FILE_MODE, .no_sync = !durable};
@@ -266,6 +266,7 @@ static int write_header_copy(cmo_storage *s, const char *uuid, const char *sop_u
         memcpy(copy + 1 + n, content, prefix);
         cmo_seal_binding b = {uuid, CMO_TYPE_DICOM, CMO_SEAL_HEADER};
         rc = write_sealed(s, hpath, &b, copy, 1 + n + prefix, err);
+        cm_memzero(copy, 1 + n + prefix); /* trailing elements after Pixel Data may hold pixels */
     }
     free(copy);
     return rc;
