@@ -64,6 +64,7 @@ orthanc_start() {
         curl -sf "http://127.0.0.1:$http/system" >/dev/null && return 0
         sleep 0.1
     done
+    kill -KILL "$ORTHANC_PID" 2>/dev/null   # a hung Orthanc must not outlive the test
     fail "Orthanc in $dir did not answer within 15 s"
 }
 
