@@ -11,6 +11,9 @@ PACKAGES=(
   python3 python3-pydicom                          # DICOM sample files for the corpus tests
   dicom3tools libgdcm-tools                        # dciodvfy, gdcmconv/gdcminfo for the tests
   ent                                              # randomness check of the keystream
+  orthanc orthanc-dev libjsoncpp-dev               # the Orthanc plugin: server, plugin SDK, JSON
+  orthanc-postgresql postgresql                    # its scale-out test: PostgreSQL index plugin and server
+  curl iproute2 util-linux                         # Orthanc tests: REST, loopback in a namespace, unshare
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

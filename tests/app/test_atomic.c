@@ -194,6 +194,13 @@ static void test_refusals(void)
     CHECK(strcmp(buf, "secret") == 0);
     write_or_die(fx_path("fresh.key"), "new", &once);
 
+    puts("CM_ATOMIC_SYNC_DEFER still replaces by rename and leaves no temporary file");
+    cm_atomic_opts lazy = {.mode = 0600, .sync = CM_ATOMIC_SYNC_DEFER};
+    CHECK_EQ_INT(cm_atomic_write_file(fx_path("kept.key"), "cache", 5, &lazy, &err), 0);
+    fx_read(fx_path("kept.key"), buf, sizeof buf);
+    CHECK(strcmp(buf, "cache") == 0);
+    CHECK_EQ_INT(temps_in(fixture_root), 0);
+
     puts("a write that fails (file size limit) leaves the old file and no temporary file");
     fx_write(fx_path("limited.txt"), "old", 0644);
     pid_t pid = fork();

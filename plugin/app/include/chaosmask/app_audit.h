@@ -11,7 +11,7 @@
  * rotation), the next line goes to a new file of the configured name.
  *
  * Records never hold pixel data or key material: only the fields below.  Field reference:
- * README.md ("Audit log").
+ * README.md ("The application layer and the audit log") and INSTALL.md section 8.
  */
 #ifndef CHAOSMASK_APP_AUDIT_H
 #define CHAOSMASK_APP_AUDIT_H

@@ -48,8 +48,9 @@ typedef struct cm_atomic_opts {
  * it, so the new content is on disk when commit returns.  FILE: the file is fsynced before the
  * rename (a crash never leaves a replaced original without its replacement), the directory is
  * left to the caller.  DEFER: no fsync at all; the caller makes a batch durable (syncfs) before
- * it declares the batch done - for new files whose source still exists, never for a
- * replacement. */
+ * it declares the batch done, or accepts losing the file to a crash - for new files whose
+ * source still exists, or derived files whose loss costs time, not data; never for a
+ * replacement.  In every mode the file is never torn while the system runs. */
 enum { CM_ATOMIC_SYNC_FULL = 0, CM_ATOMIC_SYNC_FILE = 1, CM_ATOMIC_SYNC_DEFER = 2 };
 
 typedef struct cm_atomic {
