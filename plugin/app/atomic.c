@@ -325,6 +325,10 @@ int cm_atomic_commit(cm_atomic *f, cm_error *err)
     int rc = apply_metadata(f, err);
     if (rc == 0 && f->opts.sync != CM_ATOMIC_SYNC_DEFER && fsync(f->fd) != 0)
         rc = cm_fail(err, CM_APP_EIO, "%s: fsync failed: %s; nothing was changed", f->path, strerror(errno));
+    /* deferred: start the writeback now (it does not wait), so the caller's batch flush finds
+     * little left to write */
+    if (rc == 0 && f->opts.sync == CM_ATOMIC_SYNC_DEFER)
+        (void)sync_file_range(f->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
     /* renamed while the lock is still held, so no cleaner can take it for stale meanwhile */
     if (rc == 0 && rename_into_place(f) != 0)
         rc = cm_fail(err, CM_APP_EIO, "%s: %s: %s; nothing was changed", f->path,

@@ -11,6 +11,8 @@
  * and prints files/s, MB/s and the ratios (targets: jobs 1 >= 0.8x the yardstick, jobs 2 >=
  * 1.7x jobs 1). Every run starts from the same source tree and a fresh output directory; the
  * runs alternate over ROUNDS rounds and the medians are printed.
+ * With --dir on a tmpfs (/dev/shm) every fsync is free: the figures are then the CPU's alone,
+ * which separates what the disk costs from what the engine and the bookkeeping cost.
  * usage: bench_migrate [--files N] [--rounds R] [--dir DIR] [--chaosmask PATH] */
 #include "chaosmask/app_file.h"
 
