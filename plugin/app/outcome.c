@@ -64,7 +64,7 @@ static cm_outcome app_outcome(int code)
     case CM_APP_ECHECK: return CM_OUT_CHECK;
     case CM_APP_EMISMATCH:
     case CM_APP_EDENIED: return CM_OUT_INPUT;
-    case CM_APP_EFULL: return CM_OUT_IO;
+    case CM_APP_ELIMIT: return CM_OUT_IO;
     default: return CM_OUT_INTERNAL;
     }
 }

@@ -183,17 +183,17 @@ static void test_outcomes(void)
     CHECK_EQ_INT(cm_outcome_store_status(CM_OUT_INPUT), 0xC000);
     CHECK_EQ_INT(cm_outcome_store_status(CM_OUT_AUTH), 0xC000);
 
-    puts("the service's statuses: 0xA900 mismatch, 0x0124 not authorized, 0xA700 index full");
+    puts("the service's statuses: 0xA900 mismatch, 0x0124 not authorized, 0xA700 a limit reached");
     CHECK_EQ_INT(cm_store_status_of(0), 0x0000);
     CHECK_EQ_INT(cm_store_status_of(CM_DICOM_EENCRYPTED), 0x0000);
     CHECK_EQ_INT(cm_store_status_of(CM_APP_EMISMATCH), 0xA900);
     CHECK_EQ_INT(cm_store_status_of(CM_APP_EDENIED), 0x0124);
-    CHECK_EQ_INT(cm_store_status_of(CM_APP_EFULL), 0xA700);
+    CHECK_EQ_INT(cm_store_status_of(CM_APP_ELIMIT), 0xA700);
     CHECK_EQ_INT(cm_store_status_of(CM_APP_EIO), 0xA700);
     CHECK_EQ_INT(cm_store_status_of(CM_DICOM_ESTRUCTURE), 0xC000);
     CHECK_EQ_INT(cm_store_status_of(CM_DICOM_EGEOMETRY), 0xC000);
     CHECK_EQ_INT(cm_store_status_of(CM_DICOM_EBLOCK), 0xC000);
-    CHECK_EQ_INT(cm_outcome_of(CM_APP_EFULL), CM_OUT_IO);
+    CHECK_EQ_INT(cm_outcome_of(CM_APP_ELIMIT), CM_OUT_IO);
     CHECK_EQ_INT(cm_outcome_of(CM_APP_EDENIED), CM_OUT_INPUT);
 }
 

@@ -27,7 +27,7 @@ extern "C" {
 #define CM_APP_EINTERNAL -205 /* a library failed in a way no input explains */
 #define CM_APP_EMISMATCH -206 /* a received data set does not match its request (SOP class or instance) */
 #define CM_APP_EDENIED -207   /* the peer is not allowed to do this ([peer NAME] store, find, retrieve) */
-#define CM_APP_EFULL -208     /* the archive's index is full (study table, bytes per study): nothing evicted */
+#define CM_APP_ELIMIT -208    /* a limit of the service: index full (study table, bytes per study), object too large */
 
 /* Outcome classes; the value is the exit code of `chaosmask` (never renumber). */
 typedef enum cm_outcome {
