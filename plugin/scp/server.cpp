@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstring>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -103,6 +104,9 @@ void Server::accept_one()
     if (s < 0)
         return;
     reap();
+    /* responses are small PDUs that must not wait for the peer's delayed ACK (Nagle) */
+    int one = 1;
+    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     char ip[INET_ADDRSTRLEN] = "";
     inet_ntop(AF_INET, &from.sin_addr, ip, sizeof ip);
     bool over = workers_.size() >= svc_.cfg->scp_max_associations;
