@@ -48,9 +48,20 @@ def pixel_bytes(ds):
     return bytes(ds.PixelData) if "PixelData" in ds else b""
 
 
+def pixel_values(ds):
+    """Native pixel data in little-endian word order whatever the transfer syntax (a data set
+    sent in another native syntax than its file's has the same values, other bytes)."""
+    data = pixel_bytes(ds)
+    word = ds.get("BitsAllocated", 8) // 8
+    if ds.is_little_endian or word not in (2, 4) or "PixelData" not in ds or ds["PixelData"].VR == "OB":
+        return data
+    return b"".join(data[i:i + word][::-1] for i in range(0, len(data) - len(data) % word, word))
+
+
 def differing(a, b, skip=()):
     """Tags whose elements differ (recursively through sequences by pydicom's equality)."""
-    keys = {k for k in set(a.keys()) | set(b.keys()) if k.group != 0x0002 and k not in skip}
+    # group lengths (gggg,0000) are encoding, recomputed by whoever writes the data set
+    keys = {k for k in set(a.keys()) | set(b.keys()) if k.group != 0x0002 and k.element != 0 and k not in skip}
     out = []
     for k in sorted(keys):
         if k not in a or k not in b:
@@ -60,13 +71,36 @@ def differing(a, b, skip=()):
     return out
 
 
+DUMPS = {}
+
+
+def dump_all(paths):
+    """Runs dcmdump once over many files (one process, not one per file) into DUMPS."""
+    paths = [p for p in paths if p not in DUMPS]
+    for i in range(0, len(paths), 200):
+        chunk = paths[i:i + 200]
+        text = subprocess.run(["dcmdump", "-q", "+F"] + chunk, capture_output=True, text=True,
+                              errors="replace").stdout
+        current = None
+        for line in text.splitlines():
+            m = re.match(r"# dcmdump \(\d+/\d+\): (.*)$", line)
+            if m:
+                current = m.group(1)
+                DUMPS[current] = []
+            elif current is not None:
+                DUMPS[current].append(line)
+
+
 def dump_lines(path):
     """dcmdump's listing without meta group, lengths, delimiters and trailing padding."""
-    text = subprocess.run(["dcmdump", "-q", path], capture_output=True, text=True, errors="replace").stdout
+    if path not in DUMPS:
+        dump_all([path])
     lines = []
-    for line in text.splitlines():
+    for line in DUMPS.get(path, []):
         line = line.strip()
         if not line.startswith("(") or line.startswith("(0002,") or line.startswith("(fffc,fffc)"):
+            continue
+        if line[5:10] == ",0000":
             continue
         if line.startswith("(fffe,e00d)") or line.startswith("(fffe,e0dd)"):
             continue
@@ -78,13 +112,19 @@ def dump_lines(path):
 
 def cmd_same(a_path, b_path):
     a, b = load(a_path), load(b_path)
-    diff = differing(a, b)
+    diff = [d for d in differing(a, b) if not (d.startswith("(7fe0, 0010) differs") and
+                                               a.is_little_endian != b.is_little_endian)]
     da, db = dump_lines(a_path), dump_lines(b_path)
+    if len(da) < 5 or len(db) < 5:
+        diff.append("dcmdump listed no data set (%d / %d lines)" % (len(da), len(db)))
+    if a.is_little_endian != b.is_little_endian:  # dcmdump shows native pixel words as read
+        da = [l for l in da if not l.startswith("(7fe0,0010)")]
+        db = [l for l in db if not l.startswith("(7fe0,0010)")]
     if da != db:
         first = next(i for i in range(min(len(da), len(db)) + 1) if i >= len(da) or i >= len(db) or da[i] != db[i])
         diff.append("dcmdump differs at line %d: %r / %r" % (first, da[first] if first < len(da) else None,
                                                               db[first] if first < len(db) else None))
-    pa, pb = pixel_bytes(a), pixel_bytes(b)
+    pa, pb = pixel_values(a), pixel_values(b)
     if pa != pb:
         diff.append("pixel bytes differ (%s / %s)" % (hashlib.md5(pa).hexdigest(), hashlib.md5(pb).hexdigest()))
     if diff:
@@ -167,6 +207,7 @@ def archive_files(directory):
 def pairwise(fn, reference, received, n):
     ref = by_instance(reference)
     got = by_instance(received)
+    dump_all(list(ref.values()) + list(got.values()))
     failed = 0
     for sop, path in got.items():
         if sop not in ref:
