@@ -16,6 +16,9 @@
   compare.py same-dir ORIGS DIR N
                              every file in DIR is `same` as the file of ORIGS (a directory or a
                              list file of paths) with its SOP Instance UID, and there are N.
+  compare.py values-dir ORIGS DIR N
+                             as same-dir, without dcmdump's text (files another toolkit wrote
+                             may spell a number differently; pydicom compares the values)
   compare.py masked-dir ORIGS ARCHIVE N
                              every original has an archive file under ARCHIVE that is `masked`
                              against it (N of them).
@@ -108,6 +111,19 @@ def dump_lines(path):
         line = re.sub(r"\((Sequence|Item) with (explicit|undefined) length", r"(\1", line)
         lines.append(line)
     return lines
+
+
+def cmd_values(a_path, b_path):
+    """`same` without dcmdump's text: for files another toolkit wrote, which may spell a
+    number differently ("80" for "80.0000") while the value is the same."""
+    a, b = load(a_path), load(b_path)
+    diff = differing(a, b)
+    if pixel_values(a) != pixel_values(b):
+        diff.append("pixel bytes differ")
+    if diff:
+        sys.stderr.write("%s vs %s:\n  %s\n" % (a_path, b_path, "\n  ".join(diff[:10])))
+        return 1
+    return 0
 
 
 def cmd_same(a_path, b_path):
@@ -251,6 +267,8 @@ def main():
         return cmd_plaintext(args[0], args[1:])
     if cmd == "same-dir":
         return pairwise(quiet(cmd_same), listing(args[0]), listing(args[1]), args[2])
+    if cmd == "values-dir":
+        return pairwise(cmd_values, listing(args[0]), listing(args[1]), args[2])
     if cmd == "masked-dir":
         return pairwise(lambda a, b: quiet(cmd_masked)(b, a), archive_files(args[1]), listing(args[0]), args[2])
     if cmd == "stored-dir":
