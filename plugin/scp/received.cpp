@@ -13,39 +13,34 @@
 namespace chaosmask::scp {
 namespace {
 
-/* A DCMTK consumer appending to a memory file, refusing everything beyond cap bytes (the
- * object size limit).  A refused or failed write makes DIMSE_receiveDataSetInFile drain the
- * rest of the data set and return DIMSE_OUTOFRESOURCES: the association goes on. */
+/* A DCMTK consumer appending to a memory file, keeping at most cap bytes (the object size
+ * limit).  What does not fit, or cannot be written, is read and dropped, never refused:
+ * DIMSE_receiveDataSetInFile answers a refused write by waiting for one more PDV, which
+ * never comes when the refused one was the last (DCMTK 3.6.7, dimse.cc) - the association
+ * would hang until dimse_timeout.  The caller checks failure() once the data set is in. */
 class MemfdConsumer : public DcmConsumer {
   public:
     MemfdConsumer(int fd, uint64_t cap) : fd_(fd), cap_(cap) {}
-    OFBool good() const override { return failed_ == 0; }
-    OFCondition status() const override { return good() ? EC_Normal : EC_StreamNotifyClient; }
+    OFBool good() const override { return OFTrue; }
+    OFCondition status() const override { return EC_Normal; }
     OFBool isFlushed() const override { return OFTrue; }
-    offile_off_t avail() const override { return good() ? OFstatic_cast(offile_off_t, cap_ - written_) : 0; }
+    offile_off_t avail() const override { return OFstatic_cast(offile_off_t, 1 << 30); }
     void flush() override {}
     offile_off_t write(const void *buf, offile_off_t len) override
     {
-        if (!good())
-            return 0;
-        if (written_ + static_cast<uint64_t>(len) > cap_) {
+        if (failed_ == 0 && written_ + static_cast<uint64_t>(len) > cap_)
             failed_ = EFBIG;
-            return 0;
-        }
         const char *p = static_cast<const char *>(buf);
-        offile_off_t done = 0;
-        while (done < len) {
+        for (offile_off_t done = 0; failed_ == 0 && done < len;) {
             ssize_t n = ::write(fd_, p + done, static_cast<size_t>(len - done));
             if (n < 0 && errno == EINTR)
                 continue;
-            if (n <= 0) {
+            if (n <= 0)
                 failed_ = n < 0 ? errno : ENOSPC;
-                break;
-            }
-            done += n;
+            else
+                done += n, written_ += static_cast<uint64_t>(n);
         }
-        written_ += static_cast<uint64_t>(done);
-        return done;
+        return len;
     }
     uint64_t written() const { return written_; }
     int failure() const { return failed_; }
@@ -112,8 +107,9 @@ OFCondition ReceivedDataset::receive(T_ASC_Association *assoc, T_ASC_Presentatio
     T_ASC_PresentationContextID data_pc = 0;
     OFCondition c = DIMSE_receiveDataSetInFile(assoc, DIMSE_NONBLOCKING, timeout, &data_pc, &sink, nullptr, nullptr);
     bytes_ = sink.consumer().written();
-    if (c == DIMSE_OUTOFRESOURCES) {
-        int why = sink.consumer().failure();
+    if (c.bad())
+        return c;
+    if (int why = sink.consumer().failure()) {
         if (why == EFBIG)
             code_ = cm_fail(&err_, CM_APP_ELIMIT,
                             "the data set is larger than the %llu bytes the service accepts ([scp] and [dicom] "
@@ -123,8 +119,6 @@ OFCondition ReceivedDataset::receive(T_ASC_Association *assoc, T_ASC_Presentatio
             code_ = cm_fail(&err_, CM_APP_ENOMEM, "no memory for the data set: %s", strerror(why));
         return EC_Normal;
     }
-    if (c.bad())
-        return c;
     if (data_pc != pc) {
         code_ = cm_fail(&err_, CM_APP_EMISMATCH, "the data set came on another presentation context than its command");
         return EC_Normal;

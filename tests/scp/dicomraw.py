@@ -187,11 +187,13 @@ def cmd_store(args):
     o, pos = options(args, {"aet": 1, "aec": 1, "inst": 1, "class": 1, "cut": 1, "tls": 3, "count": 1})
     host, port, path = pos[0], int(pos[1]), pos[2]
     sop_class, sop_inst, ts, data = split_part10(path)
+    if len(data) % 2:  # PDV fragments are even (PS3.8): a sender pads an odd data set
+        data += b"\0"
     c = Client(host, port, o.get("tls"))
     why = c.associate(o.get("aet", "STORESCU"), o.get("aec", "CHAOSMASK"), sop_class, ts)
     if why:
         return why
-    cut = int(o["cut"]) if "cut" in o else None
+    cut = int(o["cut"]) & ~1 if "cut" in o else None
     result = None
     for n in range(int(o.get("count", "1"))):
         fields = [(2, o.get("class", sop_class).encode()), (0x100, struct.pack("<H", 1)),
