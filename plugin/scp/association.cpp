@@ -15,6 +15,7 @@
 #include <cstring>
 #include <memory>
 #include <netdb.h>
+#include <sys/socket.h>
 
 namespace chaosmask::scp {
 namespace {
@@ -211,8 +212,13 @@ void Association::run_loop()
         }
         break;
     }
-    if (abort)
+    if (abort) {
+        /* DCMTK waits up to 10 s after an A-ABORT for the peer to close the connection; an
+         * idle or hostile peer never does.  Our side stops reading first: the A-ABORT still
+         * goes out, the wait ends at once. */
+        shutdown(sock_, SHUT_RD);
         ASC_abortAssociation(assoc_);
+    }
     cm_audit_event ev = peer_event(peer_, "association-end");
     ev.outcome = how == "released" ? "ok" : "aborted";
     ev.detail = how.c_str();
