@@ -40,7 +40,7 @@ complete() {
 }
 check "every study is indexed complete, each object once" complete
 unique() { # one record and one file per SOP Instance UID: the files' UIDs are all distinct
-    [ "$(archive_files | xargs dcmdump -q +P SOPInstanceUID | sort -u | wc -l)" = "$total" ]
+    [ "$(archive_files | xargs dcmdump -q +P SOPInstanceUID | grep SOPInstanceUID | sort -u | wc -l)" = "$total" ]
 }
 check "one archive file per SOP Instance UID" unique
 check "no temporary file left" [ "$(archive_temps)" = 0 ]
