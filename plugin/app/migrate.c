@@ -219,7 +219,8 @@ static int load_done(run *r, cm_error *err)
             r->ndone++;
     }
     sqlite3_finalize(st);
-    qsort(r->done, r->ndone, sizeof *r->done, cmp_str);
+    if (r->ndone > 0) /* a new journal: no list at all, and qsort may not be given NULL */
+        qsort(r->done, r->ndone, sizeof *r->done, cmp_str);
     return 0;
 }
 
