@@ -5,6 +5,7 @@
 
 #include "chaosmask/app_outcome.h"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
@@ -13,6 +14,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -79,8 +81,11 @@ void Server::reap()
 {
     int st = 0;
     pid_t p;
-    while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+    struct rusage ru;
+    while ((p = wait4(-1, &st, WNOHANG, &ru)) > 0) {
+        peak_child_kib_ = std::max(peak_child_kib_, ru.ru_maxrss);
         bool worker = workers_.erase(p) > 0;
+        served_ += worker ? 1 : 0;
         rejectors_.erase(p);
         if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
             continue;
@@ -158,7 +163,13 @@ void Server::stop()
         nap(100);
         reap();
     }
-    audit_service("stopped", -1);
+    /* the memory figures an administrator sizes max_associations with */
+    struct rusage self;
+    getrusage(RUSAGE_SELF, &self);
+    std::string figures = "stopped after " + std::to_string(served_) + " associations; largest resident size: " +
+                          std::to_string(self.ru_maxrss / 1024) + " MiB (this process), " +
+                          std::to_string(peak_child_kib_ / 1024) + " MiB (an association's process);";
+    audit_service(figures.c_str(), static_cast<long long>(served_));
 }
 
 int Server::run()

@@ -42,6 +42,8 @@ class Server {
     const Service &svc_;
     int listen_fd_ = -1;
     std::set<pid_t> workers_, rejectors_;
+    unsigned long long served_ = 0;     /* associations served */
+    long peak_child_kib_ = 0;           /* the largest resident size of a finished child */
 };
 
 } // namespace chaosmask::scp

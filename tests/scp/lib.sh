@@ -62,10 +62,12 @@ write_config() {
 start_service() {
     local config=$1
     shift
+    local before
+    before=$(grep -c "listening on" "$WORK/service.log" 2>/dev/null)
     "$SCP" --config "$config" -v "$@" >>"$WORK/service.log" 2>&1 &
     SERVICE_PID=$!
-    for _ in $(seq 100); do
-        grep -q "listening on" "$WORK/service.log" 2>/dev/null && return 0
+    for _ in $(seq 200); do
+        [ "$(grep -c "listening on" "$WORK/service.log")" -gt "${before:-0}" ] && return 0
         kill -0 "$SERVICE_PID" 2>/dev/null || break
         sleep 0.1
     done

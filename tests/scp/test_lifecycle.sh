@@ -47,7 +47,7 @@ sleep 0.3
 kill "$victim" # its peer is gone: no need to sleep on
 wait "$victim"
 sleep 0.3
-check "a child killed by SIGSEGV is audited" audit_has child '"Segmentation fault" in r["message"]'
+check "a child killed by SIGSEGV is audited" audit_has child '"died of signal" in r["message"]'
 check "and the service answers" echo_ok
 
 # ---- SIGTERM: running associations finish, new ones are refused, exit 0
