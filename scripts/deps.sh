@@ -8,9 +8,11 @@ PACKAGES=(
   libsqlite3-dev                                   # the resume journal of `chaosmask migrate`
   libcairo2-dev                                    # charts of `chaosmask analyze` / `paper`
   dcmtk libdcmtk-dev                               # DICOM and its command-line tools
-  python3 python3-pydicom                          # DICOM sample files for the corpus tests
+  python3 python3-pydicom                          # DICOM sample files and test objects (corpus, service)
   dicom3tools libgdcm-tools                        # dciodvfy, gdcmconv/gdcminfo for the tests
   ent                                              # randomness check of the keystream
+  python3-odil                                     # an independent DICOM implementation (service tests)
+  openssl bc procps                                # test certificates, timings, pgrep (service tests)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -270,11 +270,26 @@ OFCondition Store::run()
         if (data_.code() != 0)
             code_ = cm_fail(&err_, data_.code(), "%s", data_.message());
     }
+    /* where the time goes, at debug level: the phases an administrator can act on */
+    double t[6] = {cm_app_seconds(), 0, 0, 0, 0, 0};
     bool keep = false;
-    if (code_ == 0 && check_request() == 0 && check_duplicate(keep) == 0 && !keep && mask() == 0 &&
-        write_file() == 0)
-        index_file();
+    if (code_ == 0 && check_request() == 0 && check_duplicate(keep) == 0 && !keep) {
+        t[1] = cm_app_seconds();
+        if (mask() == 0) {
+            t[2] = cm_app_seconds();
+            if (write_file() == 0) {
+                t[3] = cm_app_seconds();
+                index_file();
+                t[4] = cm_app_seconds();
+            }
+        }
+    }
     audit();
+    t[5] = cm_app_seconds();
+    if (t[4] > 0)
+        cm_app_log(s_.svc.app, CM_LOG_DEBUG, "C-STORE %s: %llu bytes; ms: checks %.1f, mask %.1f, write %.1f, index %.1f, audit %.1f",
+                   req_.AffectedSOPInstanceUID, static_cast<unsigned long long>(data_.bytes()), 1e3 * (t[1] - t[0]),
+                   1e3 * (t[2] - t[1]), 1e3 * (t[3] - t[2]), 1e3 * (t[4] - t[3]), 1e3 * (t[5] - t[4]));
     return respond();
 }
 
