@@ -12,7 +12,7 @@ Every subcommand prints one line the test scripts parse:
 
 usage:
   dicomraw.py store HOST PORT FILE [--aet A] [--aec C] [--inst UID] [--class UID]
-                    [--cut N] [--pdu N] [--tls CERT KEY CA] [--count N]
+                    [--cut N] [--pdu BYTES] [--tls CERT KEY CA] [--count N]
   dicomraw.py echo HOST PORT [--aet A] [--aec C] [--raw-calling HEX] [--tls CERT KEY CA]
   dicomraw.py hold HOST PORT SECONDS [--aet A] [--aec C]
   dicomraw.py silent HOST PORT SECONDS
@@ -134,7 +134,7 @@ class Client:
         return None
 
     def send_fragments(self, flags_last, flags_more, data, cut=None):
-        chunk = max(min(self.peer_max, 65536) - 12, 256) & ~1
+        chunk = max(self.peer_max - 12, 256) & ~1
         if cut is not None:
             data = data[:cut]
         for off in range(0, max(len(data), 1), chunk):
@@ -184,7 +184,7 @@ def options(args, spec):
 
 
 def cmd_store(args):
-    o, pos = options(args, {"aet": 1, "aec": 1, "inst": 1, "class": 1, "cut": 1, "tls": 3, "count": 1})
+    o, pos = options(args, {"aet": 1, "aec": 1, "inst": 1, "class": 1, "cut": 1, "tls": 3, "count": 1, "pdu": 1})
     host, port, path = pos[0], int(pos[1]), pos[2]
     sop_class, sop_inst, ts, data = split_part10(path)
     if len(data) % 2:  # PDV fragments are even (PS3.8): a sender pads an odd data set
@@ -194,6 +194,8 @@ def cmd_store(args):
     if why:
         return why
     cut = int(o["cut"]) & ~1 if "cut" in o else None
+    if "pdu" in o:  # PDVs of this size, whatever the peer said it takes
+        c.peer_max = int(o["pdu"]) + 12
     result = None
     for n in range(int(o.get("count", "1"))):
         fields = [(2, o.get("class", sop_class).encode()), (0x100, struct.pack("<H", 1)),

@@ -14,7 +14,9 @@ write_config scp.ini "$PORT" "
 [peer ENCDEST]\naetitle = ENCDEST\nhost = localhost\nport = $ENCDEST\nretrieve = encrypted
 [peer ENCGET]\naetitle = ENCGET\nhost = 127.0.0.1\nfind = yes\nretrieve = encrypted
 [peer NOGET]\naetitle = NOGET\nhost = 127.0.0.1\nfind = yes\nretrieve = no
-[peer ELSEWHERE]\naetitle = ELSEWHERE\nhost = 10.255.255.1\nstore = yes\n"
+[peer ELSEWHERE]\naetitle = ELSEWHERE\nhost = 10.255.255.1\nstore = yes
+[peer NEEDTLS]\naetitle = NEEDTLS\nhost = 127.0.0.1\nstore = yes\ntls = yes
+[tls]\nenabled = no\ncertificate = /nonexistent/service.pem\nprivate_key = /nonexistent/service.key\nca = /nonexistent/ca.pem\n"
 start_service scp.ini || exit 1
 $PY "$TESTS/make_study.py" study 8 --prefix ct >study.uid
 STUDY=$(head -1 study.uid)
@@ -114,6 +116,44 @@ check "same instance under another study: one record" \
 check "same instance under another study: one file" [ "$(archive_files | wc -l)" = 8 ]
 rm -rf get2 && mkdir get2 && getscu -aec CHAOSMASK -S -od get2 127.0.0.1 "$PORT" -k QueryRetrieveLevel=IMAGE -k StudyInstanceUID="$STUDY" -k SeriesInstanceUID="$SERIES" -k SOPInstanceUID="$(dump_value changed.dcm SOPInstanceUID)" >/dev/null 2>&1
 check "the replacement is what comes back" $PY "$TESTS/compare.py" same changed.dcm get2/*
+
+echoscu -aet NEEDTLS -aec CHAOSMASK 127.0.0.1 "$PORT" >needtls.log 2>&1
+check "a peer with tls = yes calling a service without TLS: rejected" grep -q "Association Rejected" needtls.log
+check "... audited" audit_has association '"must use TLS" in r.get("message", "")'
+
+# ---- objects encrypted already: under a ring key stored as received; any other block refused
+printf '[log]\naudit =\n' >cli.ini && chmod 600 cli.ini
+$PY "$TESTS/make_study.py" enc 2 --prefix e >/dev/null
+"$CM" keygen --keyring "$WORK/foreign" --id foreign >/dev/null
+"$CM" --keyring "$WORK/keyring" --config cli.ini encrypt enc/e0000.dcm enc/own.dcm >/dev/null
+"$CM" --keyring "$WORK/foreign" --config cli.ini encrypt enc/e0001.dcm enc/foreign.dcm >/dev/null
+storescu -v -nh -aec CHAOSMASK 127.0.0.1 "$PORT" enc/own.dcm enc/foreign.dcm >enc.log 2>&1
+check "an object encrypted under a ring key: stored" grep -q "Store Response (Success)" enc.log
+check "... as received" bash -c "$PY '$TESTS/compare.py' same enc/own.dcm \$(grep -l '$(dump_value enc/e0000.dcm SOPInstanceUID)' '$WORK'/archive/*/*.dcm) >/dev/null"
+check "... audited as such" audit_has store '"already encrypted under a key of the ring" in r.get("detail", "")'
+check "a block that does not authenticate (another site's key): 0xC000" grep -q "Store Response (Error: CannotUnderstand)" enc.log
+check "... audited with the reason" audit_has store '"does not authenticate" in r.get("message", "") and r["status"] == "0xC000"'
+mkdir get_enc && getscu -aec CHAOSMASK -S -od get_enc 127.0.0.1 "$PORT" -k QueryRetrieveLevel=STUDY \
+    -k StudyInstanceUID="$(dump_value enc/e0000.dcm StudyInstanceUID)" >/dev/null 2>&1
+check "retrieved decrypted, it is the original" $PY "$TESTS/compare.py" same enc/e0000.dcm get_enc/*
+
+# ---- an archive file changed on disk: its sub-operation fails, audited, nothing sent
+victim=$(grep -l "$(dump_value study/ct0004.dcm SOPInstanceUID)" "$WORK"/archive/*/*.dcm)
+$PY - "$victim" <<'PY'
+import sys
+data = bytearray(open(sys.argv[1], "rb").read())
+data[-100] ^= 0x01  # one bit of the masked pixel data
+open(sys.argv[1], "wb").write(data)
+PY
+image_keys=(-k QueryRetrieveLevel=IMAGE -k StudyInstanceUID="$STUDY" -k SeriesInstanceUID="$SERIES"
+    -k SOPInstanceUID="$(dump_value study/ct0004.dcm SOPInstanceUID)")
+mkdir tampered && getscu -v -aec CHAOSMASK -S -od tampered 127.0.0.1 "$PORT" "${image_keys[@]}" >tampered.log 2>&1
+check "a changed archive file is not sent (decrypted)" [ "$(ls tampered | wc -l)" = 0 ]
+check "... the C-GET says its sub-operation failed" grep -q "Number of Failed Suboperations    : 1" tampered.log
+check "... audited as an authentication failure" \
+    audit_has retrieve 'r["outcome"] != "ok" and r["reason"] == "auth" and r.get("mode") == "decrypted"'
+mkdir tampered_enc && getscu -v -aet ENCGET -aec CHAOSMASK -S -od tampered_enc 127.0.0.1 "$PORT" "${image_keys[@]}" >tampered_enc.log 2>&1
+check "... nor as stored" bash -c "[ \$(ls tampered_enc | wc -l) = 0 ] && grep -q 'Number of Failed Suboperations    : 1' tampered_enc.log"
 
 # ---- end
 check "no temporary file left in the archive" [ "$(archive_temps)" = 0 ]

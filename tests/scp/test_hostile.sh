@@ -82,6 +82,8 @@ import sys
 d = open(sys.argv[1], "rb").read()
 open(sys.argv[2], "wb").write(d[:len(d) - 3001])  # pixel data cut short, every PDV still complete
 PY
+r=$(raw hostile/too_large.dcm --pdu 1000000)
+check "PDUs beyond the service's max_pdu: the association is aborted ($r)" bash -c "[[ '$r' =~ ^(aborted|closed) ]]"
 r=$(raw hostile/truncated.dcm)
 check "a truncated data set: 0xC000 ($r)" [ "$r" = "status 0xC000" ]
 storescu -v -nh -aec CHAOSMASK 127.0.0.1 "$PORT" hostile/too_large.dcm study/ct0001.dcm >large.log 2>&1
