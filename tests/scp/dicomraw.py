@@ -17,6 +17,7 @@ usage:
   dicomraw.py hold HOST PORT SECONDS [--aet A] [--aec C]
   dicomraw.py silent HOST PORT SECONDS
   dicomraw.py deepcmd HOST PORT DEPTH [--aet A] [--aec C]
+  dicomraw.py deepfind HOST PORT DEPTH [--aet A] [--aec C]
 """
 import socket
 import ssl
@@ -261,9 +262,31 @@ def cmd_deepcmd(args):
     return c.response_status()
 
 
+def cmd_deepfind(args):
+    """A C-FIND whose identifier nests a sequence DEPTH deep (implicit VR: Content Sequence is
+    an SQ by the dictionary)."""
+    o, pos = options(args, {"aet": 1, "aec": 1})
+    depth = int(pos[2])
+    model = "1.2.840.10008.5.1.4.1.2.2.1"  # Study Root FIND
+    c = Client(pos[0], int(pos[1]))
+    why = c.associate(o.get("aet", "FINDSCU"), o.get("aec", "CHAOSMASK"), model, IMPLICIT_LE)
+    if why:
+        return why
+    c.s.sendall(pdata(1, 0x03, command([(2, model.encode()), (0x100, struct.pack("<H", 0x20)),
+                                        (0x110, struct.pack("<H", 1)), (0x700, struct.pack("<H", 0)),
+                                        (0x800, struct.pack("<H", 0))])))
+    level = struct.pack("<HHI", 0x0008, 0x0052, 6) + b"STUDY "
+    seq = struct.pack("<HHI", 0x0040, 0xA730, 0xFFFFFFFF) + struct.pack("<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF)
+    end = struct.pack("<HHI", 0xFFFE, 0xE00D, 0) + struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
+    c.send_fragments(0x02, 0x00, level + seq * depth + end * depth)
+    result = c.response_status()
+    c.release()
+    return result
+
+
 def main():
     handlers = {"store": cmd_store, "echo": cmd_echo, "hold": cmd_hold, "silent": cmd_silent,
-                "deepcmd": cmd_deepcmd}
+                "deepcmd": cmd_deepcmd, "deepfind": cmd_deepfind}
     if len(sys.argv) < 2 or sys.argv[1] not in handlers:
         sys.exit(__doc__)
     try:

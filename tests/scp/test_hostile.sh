@@ -2,10 +2,11 @@
 # test_hostile.sh SCP CM TESTS WORK - hostile input over the network, each refused with a
 # status or an abort, nothing written, and the service answering C-ECHO afterwards:
 # path-traversal and overlong UIDs, UIDs the command and the data set disagree on, overlong
-# and unprintable AE titles, 20,000-deep data sets (explicit, implicit, deflated), a
-# 20,000-deep command set (the one thing DCMTK parses first: the child dies, the parent
-# audits it and goes on), inconsistent pixel geometry, a truncated stream and a truncated data
-# set, an object over the size limit, more associations than allowed, silent connections.
+# and unprintable AE titles, 20,000-deep data sets (explicit, implicit, deflated) and C-FIND
+# identifiers, a 20,000-deep command set (the one thing DCMTK parses first: the child dies,
+# the parent audits it and goes on), inconsistent pixel geometry, a truncated stream and a
+# truncated data set, PDUs over max_pdu, an object over the size limit, more associations
+# than allowed, silent connections.
 SCP=$1 CM=$2 TESTS=$3 WORK=$4
 . "$TESTS/lib.sh"
 setup_work
@@ -91,6 +92,12 @@ check "an object over max_object_size: 0xA700, and the association goes on to st
     bash -c "grep -q 'Store Response (Refused: OutOfResources)' large.log && [ \$(grep -c 'Store Response (Success)' large.log) = 1 ]"
 check "no file from any of them" [ "$(archive_files | wc -l)" = "$((files_before + 1))" ]
 check "the service answers C-ECHO" echo_ok
+
+# ---- a 20,000-deep C-FIND identifier: checked before DCMTK parses it, like an object
+r=$($RAW deepfind 127.0.0.1 "$PORT" 20000)
+check "20,000-deep C-FIND identifier: refused with 0xC000 ($r)" [ "$r" = "status 0xC000" ]
+check "... audited" audit_has find '"nesting deeper than" in r.get("message", "") and r["status"] == "0xC000"'
+check "... and the service answers C-ECHO" echo_ok
 
 # ---- a 20,000-deep command set: parsed by DCMTK before any hook (residual risk)
 r=$($RAW deepcmd 127.0.0.1 "$PORT" 20000)
