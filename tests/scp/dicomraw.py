@@ -12,7 +12,7 @@ Every subcommand prints one line the test scripts parse:
 
 usage:
   dicomraw.py store HOST PORT FILE [--aet A] [--aec C] [--inst UID] [--class UID]
-                    [--cut N] [--pdu BYTES] [--tls CERT KEY CA] [--count N]
+                    [--cut N] [--pdu BYTES] [--stall SECONDS] [--tls CERT KEY CA] [--count N]
   dicomraw.py echo HOST PORT [--aet A] [--aec C] [--raw-calling HEX] [--tls CERT KEY CA]
   dicomraw.py hold HOST PORT SECONDS [--aet A] [--aec C]
   dicomraw.py silent HOST PORT SECONDS
@@ -185,7 +185,8 @@ def options(args, spec):
 
 
 def cmd_store(args):
-    o, pos = options(args, {"aet": 1, "aec": 1, "inst": 1, "class": 1, "cut": 1, "tls": 3, "count": 1, "pdu": 1})
+    o, pos = options(args, {"aet": 1, "aec": 1, "inst": 1, "class": 1, "cut": 1, "tls": 3, "count": 1, "pdu": 1,
+                            "stall": 1})
     host, port, path = pos[0], int(pos[1]), pos[2]
     sop_class, sop_inst, ts, data = split_part10(path)
     if len(data) % 2:  # PDV fragments are even (PS3.8): a sender pads an odd data set
@@ -203,6 +204,10 @@ def cmd_store(args):
                   (0x110, struct.pack("<H", n + 1)), (0x700, struct.pack("<H", 0)),
                   (0x800, struct.pack("<H", 0)), (0x1000, o.get("inst", sop_inst).encode())]
         c.s.sendall(pdata(1, 0x03, command(fields)))
+        if "stall" in o:  # half the data set, then nothing: the peer's DIMSE timeout must end it
+            c.s.sendall(pdata(1, 0x00, data[:len(data) // 2 & ~1]))
+            time.sleep(float(o["stall"]))
+            return c.response_status()
         c.send_fragments(0x02, 0x00, data, cut)
         if cut is not None:
             c.s.close()  # the stream ends in the middle of the data set

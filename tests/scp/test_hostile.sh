@@ -4,14 +4,14 @@
 # path-traversal and overlong UIDs, UIDs the command and the data set disagree on, overlong
 # and unprintable AE titles, 20,000-deep data sets (explicit, implicit, deflated) and C-FIND
 # identifiers, a 20,000-deep command set (the one thing DCMTK parses first: the child dies,
-# the parent audits it and goes on), inconsistent pixel geometry, a truncated stream and a
-# truncated data set, PDUs over max_pdu, an object over the size limit, more associations
-# than allowed, silent connections.
+# the parent audits it and goes on), inconsistent pixel geometry, a truncated stream, a
+# truncated data set, a data set that stops half-way (dimse_timeout), PDUs over max_pdu, an
+# object over the size limit, more associations than allowed, silent connections.
 SCP=$1 CM=$2 TESTS=$3 WORK=$4
 . "$TESTS/lib.sh"
 setup_work
 PORT=$(free_port)
-SCP_EXTRA="max_associations = 2\nmax_object_size = 2M\nacse_timeout = 3\n"
+SCP_EXTRA="max_associations = 2\nmax_object_size = 2M\nacse_timeout = 3\ndimse_timeout = 2\n"
 write_config scp.ini "$PORT"
 sed -i 's/^acse_timeout = 10$//' scp.ini
 start_service scp.ini || exit 1
@@ -85,6 +85,9 @@ open(sys.argv[2], "wb").write(d[:len(d) - 3001])  # pixel data cut short, every 
 PY
 r=$(raw hostile/too_large.dcm --pdu 1000000)
 check "PDUs beyond the service's max_pdu: the association is aborted ($r)" bash -c "[[ '$r' =~ ^(aborted|closed) ]]"
+r=$(raw study/ct0001.dcm --stall 5)
+check "a data set that stops half-way: aborted after dimse_timeout ($r)" bash -c "[[ '$r' =~ ^(aborted|closed) ]]"
+check "... the association's end audited as a timeout" audit_has association-end '"timeout" in r["detail"]'
 r=$(raw hostile/truncated.dcm)
 check "a truncated data set: 0xC000 ($r)" [ "$r" = "status 0xC000" ]
 storescu -v -nh -aec CHAOSMASK 127.0.0.1 "$PORT" hostile/too_large.dcm study/ct0001.dcm >large.log 2>&1
