@@ -8,12 +8,14 @@ PACKAGES=(
   libsqlite3-dev                                   # the resume journal of `chaosmask migrate`
   libcairo2-dev                                    # charts of `chaosmask analyze` / `paper`
   dcmtk libdcmtk-dev                               # DICOM and its command-line tools
-  python3 python3-pydicom                          # DICOM sample files for the corpus tests
+  python3 python3-pydicom                          # DICOM sample files and test objects (corpus, service)
   dicom3tools libgdcm-tools                        # dciodvfy, gdcmconv/gdcminfo for the tests
   ent                                              # randomness check of the keystream
   orthanc orthanc-dev libjsoncpp-dev               # the Orthanc plugin: server, plugin SDK, JSON
   orthanc-postgresql postgresql                    # its scale-out test: PostgreSQL index plugin and server
   curl iproute2 util-linux                         # Orthanc tests: REST, loopback in a namespace, unshare
+  python3-odil                                     # an independent DICOM implementation (service tests)
+  openssl bc procps                                # test certificates, timings, pgrep (service tests)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

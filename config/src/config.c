@@ -62,14 +62,14 @@ void cm_config_defaults(cm_config *cfg)
     cfg->max_elements = 1000000;
     cfg->max_object_bytes = (uint64_t)4 << 30;
     cfg->identity_policy = CM_IDENTITY_REFUSE;
+    cfg_service_defaults(cfg);
 }
 
 /* ---- value parsers: 0, or -1 with `why` saying what is wrong and what is expected ---- */
 
-typedef int (*value_parser)(cm_config *cfg, const char *value, char *why, size_t whysz);
+typedef cfg_value_parser value_parser;
 
-/* A whole number made of digits only (no sign, no spaces, no 0x), at most max. */
-static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+int cfg_parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
     if (*s == '\0' || strspn(s, "0123456789") != strlen(s) || strlen(s) > 9)
         return -1;
@@ -97,7 +97,7 @@ static int parse_profile(cm_config *cfg, const char *value, char *why, size_t wh
 static int parse_threads(cm_config *cfg, const char *value, char *why, size_t whysz)
 {
     unsigned long v;
-    if (parse_uint(value, CM_THREADS_MAX, &v) != 0) {
+    if (cfg_parse_uint(value, CM_THREADS_MAX, &v) != 0) {
         snprintf(why, whysz, "threads '%s' is not a whole number from 0 to %u (0 = all cores)",
                  value, CM_THREADS_MAX);
         return -1;
@@ -106,8 +106,7 @@ static int parse_threads(cm_config *cfg, const char *value, char *why, size_t wh
     return 0;
 }
 
-static int parse_path(char *field, const char *key, int empty_ok, const char *value, char *why,
-                      size_t whysz)
+int cfg_parse_path(char *field, const char *key, int empty_ok, const char *value, char *why, size_t whysz)
 {
     if (value[0] == '\0' && !empty_ok) {
         snprintf(why, whysz, "%s is empty; expected a directory path", key);
@@ -123,28 +122,31 @@ static int parse_path(char *field, const char *key, int empty_ok, const char *va
 
 static int parse_keyring_dir(cm_config *cfg, const char *value, char *why, size_t whysz)
 {
-    return parse_path(cfg->keyring_dir, "dir", 0, value, why, whysz);
+    return cfg_parse_path(cfg->keyring_dir, "dir", 0, value, why, whysz);
 }
 
 static int parse_archive_dir(cm_config *cfg, const char *value, char *why, size_t whysz)
 {
-    return parse_path(cfg->archive_dir, "dir", 0, value, why, whysz);
+    return cfg_parse_path(cfg->archive_dir, "dir", 0, value, why, whysz);
 }
 
 static int parse_audit(cm_config *cfg, const char *value, char *why, size_t whysz)
 {
-    return parse_path(cfg->audit_path, "audit", 1, value, why, whysz);
+    return cfg_parse_path(cfg->audit_path, "audit", 1, value, why, whysz);
 }
 
-/* DICOM PS3.5 AE: 1..16 characters of the default repertoire, no backslash, no control
- * characters, not only spaces (inih already trimmed leading and trailing spaces). */
-static int parse_aetitle(cm_config *cfg, const char *value, char *why, size_t whysz)
+int cfg_aetitle_ok(const char *value)
 {
     size_t len = strlen(value);
     int ok = len >= 1 && len < CM_AETITLE_MAX;
     for (size_t i = 0; ok && i < len; i++)
         ok = value[i] >= 0x20 && value[i] < 0x7f && value[i] != '\\';
-    if (!ok) {
+    return ok;
+}
+
+static int parse_aetitle(cm_config *cfg, const char *value, char *why, size_t whysz)
+{
+    if (!cfg_aetitle_ok(value)) {
         snprintf(why, whysz,
                  "aetitle '%s' is not a valid AE title; expected 1 to 16 printable ASCII "
                  "characters without backslash",
@@ -158,7 +160,7 @@ static int parse_aetitle(cm_config *cfg, const char *value, char *why, size_t wh
 static int parse_port(cm_config *cfg, const char *value, char *why, size_t whysz)
 {
     unsigned long v;
-    if (parse_uint(value, 65535, &v) != 0 || v == 0) {
+    if (cfg_parse_uint(value, 65535, &v) != 0 || v == 0) {
         snprintf(why, whysz, "port '%s' is not a TCP port number from 1 to 65535", value);
         return -1;
     }
@@ -179,7 +181,7 @@ static int parse_log_level(cm_config *cfg, const char *value, char *why, size_t 
     return -1;
 }
 
-static int parse_yes_no(const char *key, const char *value, int *out, char *why, size_t whysz)
+int cfg_parse_yes_no(const char *key, const char *value, int *out, char *why, size_t whysz)
 {
     if (strcmp(value, "yes") == 0 || strcmp(value, "no") == 0) {
         *out = value[0] == 'y';
@@ -191,13 +193,13 @@ static int parse_yes_no(const char *key, const char *value, int *out, char *why,
 
 static int parse_audit_fsync(cm_config *cfg, const char *value, char *why, size_t whysz)
 {
-    return parse_yes_no("audit_fsync", value, &cfg->audit_fsync, why, whysz);
+    return cfg_parse_yes_no("audit_fsync", value, &cfg->audit_fsync, why, whysz);
 }
 
 static int parse_max_depth(cm_config *cfg, const char *value, char *why, size_t whysz)
 {
     unsigned long v;
-    if (parse_uint(value, CM_MAX_DEPTH_LIMIT, &v) != 0 || v == 0) {
+    if (cfg_parse_uint(value, CM_MAX_DEPTH_LIMIT, &v) != 0 || v == 0) {
         snprintf(why, whysz, "max_depth '%s' is not a whole number from 1 to %u", value, CM_MAX_DEPTH_LIMIT);
         return -1;
     }
@@ -208,7 +210,7 @@ static int parse_max_depth(cm_config *cfg, const char *value, char *why, size_t 
 static int parse_max_elements(cm_config *cfg, const char *value, char *why, size_t whysz)
 {
     unsigned long v;
-    if (parse_uint(value, 1000000000ul, &v) != 0 || v == 0) {
+    if (cfg_parse_uint(value, 1000000000ul, &v) != 0 || v == 0) {
         snprintf(why, whysz, "max_elements '%s' is not a whole number from 1 to 1000000000", value);
         return -1;
     }
@@ -216,8 +218,7 @@ static int parse_max_elements(cm_config *cfg, const char *value, char *why, size
     return 0;
 }
 
-/* A size: digits with an optional K, M or G (binary) suffix, from 1K to 64G. */
-static int parse_max_object_size(cm_config *cfg, const char *value, char *why, size_t whysz)
+int cfg_parse_size(const char *value, uint64_t min, uint64_t max, uint64_t *out)
 {
     char digits[16];
     size_t n = strlen(value);
@@ -228,19 +229,27 @@ static int parse_max_object_size(cm_config *cfg, const char *value, char *why, s
         n--;
     }
     unsigned long v = 0;
-    int ok = n > 0 && n < sizeof digits;
-    if (ok) {
-        memcpy(digits, value, n);
-        digits[n] = '\0';
-        ok = parse_uint(digits, 999999999ul, &v) == 0;
-    }
+    if (n == 0 || n >= sizeof digits)
+        return -1;
+    memcpy(digits, value, n);
+    digits[n] = '\0';
+    if (cfg_parse_uint(digits, 999999999ul, &v) != 0)
+        return -1;
     uint64_t bytes = (uint64_t)v << shift;
-    if (!ok || bytes < 1024 || bytes > ((uint64_t)64 << 30)) {
+    if (bytes < min || bytes > max)
+        return -1;
+    *out = bytes;
+    return 0;
+}
+
+/* A size from 1K to 64G. */
+static int parse_max_object_size(cm_config *cfg, const char *value, char *why, size_t whysz)
+{
+    if (cfg_parse_size(value, 1024, (uint64_t)64 << 30, &cfg->max_object_bytes) != 0) {
         snprintf(why, whysz, "max_object_size '%s' is not a size from 1K to 64G (digits with an optional K, M or G)",
                  value);
         return -1;
     }
-    cfg->max_object_bytes = bytes;
     return 0;
 }
 
@@ -263,17 +272,38 @@ struct config_key {
 };
 
 static const struct config_key config_keys[] = {
-    {"engine", "profile", parse_profile},  {"engine", "threads", parse_threads},
-    {"keyring", "dir", parse_keyring_dir}, {"archive", "dir", parse_archive_dir},
-    {"scp", "aetitle", parse_aetitle},     {"scp", "port", parse_port},
-    {"log", "level", parse_log_level},     {"log", "audit", parse_audit},
-    {"log", "audit_fsync", parse_audit_fsync}, {"dicom", "max_depth", parse_max_depth},
-    {"dicom", "max_elements", parse_max_elements}, {"dicom", "max_object_size", parse_max_object_size},
+    {"engine", "profile", parse_profile},
+    {"engine", "threads", parse_threads},
+    {"keyring", "dir", parse_keyring_dir},
+    {"archive", "dir", parse_archive_dir},
+    {"archive", "max_studies", cfg_parse_archive_max_studies},
+    {"archive", "max_study_size", cfg_parse_archive_max_study_size},
+    {"scp", "aetitle", parse_aetitle},
+    {"scp", "port", parse_port},
+    {"scp", "bind", cfg_parse_scp_bind},
+    {"scp", "max_associations", cfg_parse_scp_max_associations},
+    {"scp", "max_pdu", cfg_parse_scp_max_pdu},
+    {"scp", "acse_timeout", cfg_parse_scp_acse_timeout},
+    {"scp", "dimse_timeout", cfg_parse_scp_dimse_timeout},
+    {"scp", "idle_timeout", cfg_parse_scp_idle_timeout},
+    {"scp", "shutdown_grace", cfg_parse_scp_shutdown_grace},
+    {"scp", "max_object_size", cfg_parse_scp_max_object_size},
+    {"tls", "enabled", cfg_parse_tls_enabled},
+    {"tls", "certificate", cfg_parse_tls_certificate},
+    {"tls", "private_key", cfg_parse_tls_private_key},
+    {"tls", "ca", cfg_parse_tls_ca},
+    {"tls", "require_client_certificate", cfg_parse_tls_require_client},
+    {"log", "level", parse_log_level},
+    {"log", "audit", parse_audit},
+    {"log", "audit_fsync", parse_audit_fsync},
+    {"dicom", "max_depth", parse_max_depth},
+    {"dicom", "max_elements", parse_max_elements},
+    {"dicom", "max_object_size", parse_max_object_size},
     {"dicom", "patient_identity", parse_identity},
 };
 #define N_CONFIG_KEYS (sizeof config_keys / sizeof config_keys[0])
 
-static const char *const config_sections[] = {"engine", "keyring", "archive", "scp", "log", "dicom"};
+static const char *const config_sections[] = {"engine", "keyring", "archive", "scp", "tls", "log", "dicom"};
 #define N_CONFIG_SECTIONS (sizeof config_sections / sizeof config_sections[0])
 
 static int section_known(const char *section)
@@ -290,6 +320,8 @@ static void list_sections(char *buf, size_t bufsz)
     buf[0] = '\0';
     for (size_t i = 0; i < N_CONFIG_SECTIONS && n < bufsz; i++)
         n += (size_t)snprintf(buf + n, bufsz - n, "%s[%s]", i ? ", " : "", config_sections[i]);
+    if (n < bufsz)
+        snprintf(buf + n, bufsz - n, ", [peer NAME]");
 }
 
 static void list_keys(const char *section, char *buf, size_t bufsz)
@@ -311,6 +343,8 @@ struct parse_state {
     size_t line_start;       /* offset of the line inih is working on */
     int line;                /* its number, 1-based */
     int seen[N_CONFIG_KEYS]; /* line where each key was set, 0 = not yet */
+    int section_line;        /* line of the last section header read */
+    int peer_seen[CM_PEERS_MAX][CFG_PEER_KEYS]; /* the same for each [peer NAME] */
     int err_line;            /* first error found by us, 0 = none */
     char err_msg[CM_ERRMAX];
 };
@@ -350,6 +384,11 @@ static char *text_reader(char *str, int num, void *stream)
         content--;
     st->line++;
     st->line_start = st->pos;
+    size_t lead = 0;
+    while (lead < content && (start[lead] == ' ' || start[lead] == '\t'))
+        lead++;
+    if (lead < content && start[lead] == '[')
+        st->section_line = st->line;
     if (num < 3 || content > (size_t)num - 3 || n > (size_t)num - 1) {
         state_error(st, "line is %zu characters long; lines may be at most %d characters", content,
                     num < 3 ? 0 : num - 3);
@@ -361,10 +400,44 @@ static char *text_reader(char *str, int num, void *stream)
     return str;
 }
 
+/* A key of a [peer NAME] section: a new section opens a new peer. */
+static int peer_key(struct parse_state *st, const char *peer_name, const char *name, const char *value)
+{
+    cm_config *cfg = st->cfg;
+    char why[WHY_MAX];
+    if ((cfg->npeers == 0 || cfg->peers[cfg->npeers - 1].line != st->section_line) &&
+        cfg_peer_begin(cfg, peer_name, st->section_line, why, sizeof why) != 0) {
+        st->line = st->section_line; /* the header is what is wrong */
+        state_error(st, "%s", why);
+        return 0;
+    }
+    int k = cfg_peer_key_index(name);
+    if (k < 0) {
+        state_error(st, "unknown key '%s' in section [peer %s]; expected one of: %s", name, peer_name,
+                    cfg_peer_key_list());
+        return 0;
+    }
+    int *seen = st->peer_seen[cfg->npeers - 1];
+    if (seen[k] != 0) {
+        state_error(st, "key '%s' in section [peer %s] is set again (first on line %d); expected each key once",
+                    name, peer_name, seen[k]);
+        return 0;
+    }
+    seen[k] = st->line;
+    if (cfg_peer_set(cfg, k, value, why, sizeof why) != 0) {
+        state_error(st, "%s", why);
+        return 0;
+    }
+    return 1;
+}
+
 static int ini_handler_fn(void *user, const char *section, const char *name, const char *value)
 {
     struct parse_state *st = user;
     char list[256];
+    const char *peer_name = cfg_peer_section(section);
+    if (peer_name != NULL)
+        return peer_key(st, peer_name, name, value);
     if (section[0] == '\0') {
         list_sections(list, sizeof list);
         state_error(st,
@@ -489,6 +562,46 @@ static int resolve_path(char field[CM_PATH_MAX], const char *base, const char *s
     return 0;
 }
 
+/* What only the whole file can decide (config_service.c): peers complete and unique, TLS
+ * files present where TLS is used. */
+static int check_whole_file(struct parse_state *st, cm_error *err)
+{
+    int tls_lines[CM_PEERS_MAX];
+    for (size_t i = 0; i < st->cfg->npeers; i++)
+        tls_lines[i] = st->peer_seen[i][CFG_PEER_KEY_TLS];
+    size_t tls_enabled_key = 0;
+    while (tls_enabled_key < N_CONFIG_KEYS && !(strcmp(config_keys[tls_enabled_key].section, "tls") == 0 &&
+                                                strcmp(config_keys[tls_enabled_key].name, "enabled") == 0))
+        tls_enabled_key++;
+    int line = 0;
+    char why[WHY_MAX];
+    if (cfg_check_service(st->cfg, st->seen[tls_enabled_key], tls_lines, &line, why, sizeof why) == 0)
+        return 0;
+    if (line > 0)
+        return cm_fail(err, CM_CFG_ESYNTAX, "%s:%d: %s", st->source, line, why);
+    return cm_fail(err, CM_CFG_ESYNTAX, "%s: %s", st->source, why);
+}
+
+/* Every relative path of cfg made absolute against the file's directory (or the cwd). */
+static int resolve_paths(cm_config *cfg, const char *file_or_null, const char *source, cm_error *err)
+{
+    char base[CM_PATH_MAX];
+    int r = base_directory(file_or_null, base, err);
+    if (r == 0)
+        r = resolve_path(cfg->keyring_dir, base, source, "[keyring] dir", err);
+    if (r == 0)
+        r = resolve_path(cfg->archive_dir, base, source, "[archive] dir", err);
+    if (r == 0)
+        r = resolve_path(cfg->audit_path, base, source, "[log] audit", err);
+    if (r == 0)
+        r = resolve_path(cfg->tls_certificate, base, source, "[tls] certificate", err);
+    if (r == 0)
+        r = resolve_path(cfg->tls_private_key, base, source, "[tls] private_key", err);
+    if (r == 0)
+        r = resolve_path(cfg->tls_ca, base, source, "[tls] ca", err);
+    return r;
+}
+
 /* Parses text (NUL-terminated, len bytes) over the defaults into *cfg; source names it in
  * messages, file_or_null is the path relative paths resolve against. */
 static int config_parse(cm_config *cfg, const char *text, size_t len, const char *source,
@@ -528,15 +641,9 @@ static int config_parse(cm_config *cfg, const char *text, size_t len, const char
     }
     if (st.err_line != 0)
         return cm_fail(err, CM_CFG_ESYNTAX, "%s", st.err_msg);
-
-    char base[CM_PATH_MAX];
-    int r = base_directory(file_or_null, base, err);
+    int r = check_whole_file(&st, err);
     if (r == 0)
-        r = resolve_path(tmp.keyring_dir, base, source, "[keyring] dir", err);
-    if (r == 0)
-        r = resolve_path(tmp.archive_dir, base, source, "[archive] dir", err);
-    if (r == 0)
-        r = resolve_path(tmp.audit_path, base, source, "[log] audit", err);
+        r = resolve_paths(&tmp, file_or_null, source, err);
     if (r != 0)
         return r;
     *cfg = tmp;

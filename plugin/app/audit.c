@@ -104,6 +104,7 @@ cm_audit_event cm_audit_event_init(const char *event)
     cm_audit_event ev;
     memset(&ev, 0, sizeof ev);
     ev.event = event;
+    ev.status = -1;
     ev.tls = -1;
     ev.bytes = -1;
     ev.count = -1;
@@ -161,8 +162,20 @@ static void build_line(const cm_audit *a, const cm_audit_event *ev, cm_json *j)
     optional(j, "profile", ev->profile);
     optional(j, "peer_ae", ev->peer_ae);
     optional(j, "peer_address", ev->peer_address);
+    optional(j, "called_ae", ev->called_ae);
     if (ev->tls >= 0)
         cm_json_bool(j, "tls", ev->tls);
+    optional(j, "tls_subject", ev->tls_subject);
+    optional(j, "operation", ev->operation);
+    optional(j, "transfer_syntax", ev->transfer_syntax);
+    optional(j, "level", ev->level);
+    optional(j, "mode", ev->mode);
+    optional(j, "destination", ev->destination);
+    if (ev->status >= 0) {
+        char hex[8];
+        snprintf(hex, sizeof hex, "0x%04X", (unsigned)ev->status & 0xFFFFu);
+        cm_json_str(j, "status", hex);
+    }
     if (ev->bytes >= 0)
         cm_json_int(j, "bytes", ev->bytes);
     if (ev->count >= 0)

@@ -61,6 +61,9 @@ static cm_outcome app_outcome(int code)
     case CM_APP_EIO: return CM_OUT_IO;
     case CM_APP_EAUDIT: return CM_OUT_CONFIG;
     case CM_APP_ECHECK: return CM_OUT_CHECK;
+    case CM_APP_EMISMATCH:
+    case CM_APP_EDENIED: return CM_OUT_INPUT;
+    case CM_APP_ELIMIT: return CM_OUT_IO;
     default: return CM_OUT_INTERNAL;
     }
 }
@@ -111,4 +114,13 @@ uint16_t cm_outcome_store_status(cm_outcome outcome)
     case CM_OUT_USAGE: return 0x0110;
     default: return 0xC000;
     }
+}
+
+uint16_t cm_store_status_of(int code)
+{
+    if (code == CM_APP_EMISMATCH)
+        return 0xA900;
+    if (code == CM_APP_EDENIED)
+        return 0x0124;
+    return cm_outcome_store_status(cm_outcome_of(code));
 }

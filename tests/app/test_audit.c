@@ -66,6 +66,29 @@ static void test_fields(void)
     CHECK(fx_contains(text, "bad\\ufffd\\ufffd.dcm"));
     CHECK(fx_contains(text, "\"time\": \"20"));
     CHECK(fx_contains(text, "\"program\": \"chaosmask\""));
+
+    puts("the service's fields: called AE, TLS subject, operation, level, mode, destination, status");
+    CHECK_EQ_INT(cm_audit_open(&a, path, 0, "chaosmask-scp", &err), 0);
+    ev = cm_audit_event_init("retrieve");
+    ev.peer_ae = "VIEWER";
+    ev.peer_address = "10.0.0.7";
+    ev.called_ae = "CHAOSMASK";
+    ev.tls = 1;
+    ev.tls_subject = "/CN=viewer";
+    ev.operation = "C-MOVE";
+    ev.level = "STUDY";
+    ev.mode = "decrypted";
+    ev.destination = "STORESCP";
+    ev.transfer_syntax = "1.2.840.10008.1.2.1";
+    ev.status = 0xA801;
+    CHECK_EQ_INT(cm_audit_write(a, &ev, &err), 0);
+    cm_audit_close(a);
+    fx_read(path, text, sizeof text);
+    CHECK(fx_contains(text, "\"peer_ae\": \"VIEWER\", \"peer_address\": \"10.0.0.7\", \"called_ae\": "
+                            "\"CHAOSMASK\", \"tls\": true, \"tls_subject\": \"/CN=viewer\", \"operation\": "
+                            "\"C-MOVE\", \"transfer_syntax\": \"1.2.840.10008.1.2.1\", \"level\": \"STUDY\", "
+                            "\"mode\": \"decrypted\", \"destination\": \"STORESCP\", \"status\": \"0xA801\""));
+    CHECK(strstr(text, "\"status\": \"0x0000\"") == NULL); /* -1: no status field at all */
 }
 
 static void test_concurrent_and_rotation(void)
@@ -159,6 +182,19 @@ static void test_outcomes(void)
     CHECK_EQ_INT(cm_outcome_store_status(CM_OUT_IO), 0xA700);
     CHECK_EQ_INT(cm_outcome_store_status(CM_OUT_INPUT), 0xC000);
     CHECK_EQ_INT(cm_outcome_store_status(CM_OUT_AUTH), 0xC000);
+
+    puts("the service's statuses: 0xA900 mismatch, 0x0124 not authorized, 0xA700 a limit reached");
+    CHECK_EQ_INT(cm_store_status_of(0), 0x0000);
+    CHECK_EQ_INT(cm_store_status_of(CM_DICOM_EENCRYPTED), 0x0000);
+    CHECK_EQ_INT(cm_store_status_of(CM_APP_EMISMATCH), 0xA900);
+    CHECK_EQ_INT(cm_store_status_of(CM_APP_EDENIED), 0x0124);
+    CHECK_EQ_INT(cm_store_status_of(CM_APP_ELIMIT), 0xA700);
+    CHECK_EQ_INT(cm_store_status_of(CM_APP_EIO), 0xA700);
+    CHECK_EQ_INT(cm_store_status_of(CM_DICOM_ESTRUCTURE), 0xC000);
+    CHECK_EQ_INT(cm_store_status_of(CM_DICOM_EGEOMETRY), 0xC000);
+    CHECK_EQ_INT(cm_store_status_of(CM_DICOM_EBLOCK), 0xC000);
+    CHECK_EQ_INT(cm_outcome_of(CM_APP_ELIMIT), CM_OUT_IO);
+    CHECK_EQ_INT(cm_outcome_of(CM_APP_EDENIED), CM_OUT_INPUT);
 }
 
 int main(void)

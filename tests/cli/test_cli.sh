@@ -75,6 +75,11 @@ printf '[engine]\nprofile = lorenz\nfrobs = 3\n' >bad.ini
 expect 3 "unknown config key" -- "$CM" --config bad.ini keystream --bytes 1
 grep -q "bad.ini:3" err && pass "config error names file:line" || fail "config message: $(cat err)"
 
+# a command's long-only option is never taken for a global one (--shard once read as --config)
+mkdir -p shard-in
+expect 0 "migrate --shard is the command's option" -- "$CM" migrate scan --shard 1/2 shard-in
+grep -q "config" err && fail "--shard read as a config file: $(cat err)" || pass "--shard kept apart from --config"
+
 # bench --json: one object per line with the documented keys, ratios consistent
 expect 0 "bench --json" -- "$CM" bench --json --bytes 4M --repeat 1
 n=$(grep -c '^{' out)

@@ -50,6 +50,48 @@ static void test_embedded_default(void)
     CHECK_EQ_INT(cfg.max_elements, 1000000);
     CHECK(cfg.max_object_bytes == (uint64_t)4 << 30);
     CHECK_EQ_INT(cfg.identity_policy, CM_IDENTITY_REFUSE);
+    CHECK(strcmp(cfg.scp_bind, "127.0.0.1") == 0 && strcmp(def.scp_bind, cfg.scp_bind) == 0);
+    CHECK_EQ_INT(cfg.scp_max_associations, 16);
+    CHECK_EQ_INT(cfg.scp_max_pdu, 65536);
+    CHECK_EQ_INT(cfg.scp_acse_timeout, 30);
+    CHECK_EQ_INT(cfg.scp_dimse_timeout, 60);
+    CHECK_EQ_INT(cfg.scp_idle_timeout, 120);
+    CHECK_EQ_INT(cfg.scp_shutdown_grace, 20);
+    CHECK(cfg.scp_max_object_bytes == (uint64_t)1 << 30 && def.scp_max_object_bytes == cfg.scp_max_object_bytes);
+    CHECK_EQ_INT(cfg.archive_max_studies, 500);
+    CHECK(cfg.archive_max_study_bytes == (uint64_t)1 << 30);
+    CHECK_EQ_INT(cfg.tls_enabled, 0);
+    CHECK_EQ_INT(cfg.tls_require_client_certificate, 1);
+    CHECK(cfg.tls_certificate[0] == '\0' && cfg.tls_ca[0] == '\0');
+
+    puts("the embedded default defines the local test peers of a fresh checkout");
+    CHECK_EQ_INT(def.npeers, 0);
+    const struct {
+        const char *ae;
+        int store, find, retrieve;
+        unsigned port;
+    } peers[] = {
+        {"ECHOSCU", 0, 0, CM_RETRIEVE_NO, 0},          {"STORESCU", 1, 0, CM_RETRIEVE_NO, 0},
+        {"DCMSEND", 1, 0, CM_RETRIEVE_NO, 0},          {"FINDSCU", 0, 1, CM_RETRIEVE_NO, 0},
+        {"GETSCU", 0, 1, CM_RETRIEVE_DECRYPTED, 0},    {"MOVESCU", 0, 1, CM_RETRIEVE_DECRYPTED, 0},
+        {"STORESCP", 0, 0, CM_RETRIEVE_DECRYPTED, 11113}, {"BACKUP", 0, 1, CM_RETRIEVE_ENCRYPTED, 11114},
+    };
+    CHECK_EQ_INT(cfg.npeers, sizeof peers / sizeof peers[0]);
+    for (size_t i = 0; i < sizeof peers / sizeof peers[0]; i++) {
+        const cm_peer *p = cm_config_peer(&cfg, peers[i].ae);
+        CHECK(p == &cfg.peers[i]);
+        CHECK(strcmp(p->name, peers[i].ae) == 0 && strcmp(p->host, "127.0.0.1") == 0);
+        CHECK_EQ_INT(p->store, peers[i].store);
+        CHECK_EQ_INT(p->find, peers[i].find);
+        CHECK_EQ_INT(p->retrieve, peers[i].retrieve);
+        CHECK_EQ_INT(p->port, peers[i].port);
+        CHECK_EQ_INT(p->tls, 0);
+    }
+    CHECK(cm_config_peer(&cfg, "echoscu") == NULL); /* AE titles are case-sensitive */
+    CHECK(cm_config_peer(&cfg, "NOBODY") == NULL && cm_config_peer(&cfg, NULL) == NULL);
+    CHECK(strcmp(cm_retrieve_name(CM_RETRIEVE_DECRYPTED), "decrypted") == 0);
+    CHECK(strcmp(cm_retrieve_name(CM_RETRIEVE_ENCRYPTED), "encrypted") == 0);
+    CHECK(strcmp(cm_retrieve_name(CM_RETRIEVE_NO), "no") == 0);
     CHECK(strcmp(cm_log_level_name(CM_LOG_TRACE), "trace") == 0);
     CHECK(cm_log_level_name(6) == NULL && cm_log_level_name(-1) == NULL);
 
@@ -127,6 +169,53 @@ static void test_every_key(void)
     }
 }
 
+static void test_service_keys(void)
+{
+    puts("the service's keys: [scp], [archive], [tls] and [peer NAME] sections");
+    CHECK(mkdir(fx_path("svc"), 0755) == 0);
+    const char *path = fx_path("svc/scp.ini");
+    fx_write(path,
+             "[archive]\nmax_studies = 3\nmax_study_size = 2M\n"
+             "[scp]\nbind = 0.0.0.0\nmax_associations = 1024\nmax_pdu = 4096\nacse_timeout = 1\n"
+             "dimse_timeout = 3600\nidle_timeout = 86400\nshutdown_grace = 0\nmax_object_size = 64G\n"
+             "[tls]\nenabled = yes\ncertificate = tls/server.pem\nprivate_key = /etc/k.pem\nca = tls/ca.pem\n"
+             "require_client_certificate = no\n"
+             "[peer  Reading room 2]\naetitle = VIEW 2\nhost = viewer-2.example.org\nport = 104\nstore = no\n"
+             "find = yes\nretrieve = decrypted\ntls = yes\n"
+             "[peer backup]\naetitle = BACKUP\nretrieve = encrypted\nhost = 10.0.0.7\n"
+             "[peer quiet]\naetitle = Q\n",
+             0644);
+    cm_error err = {0, ""};
+    int rc = cm_config_load_file(&cfg, path, &err);
+    if (rc != 0)
+        fprintf(stderr, "%s\n", err.msg);
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_INT(cfg.archive_max_studies, 3);
+    CHECK(cfg.archive_max_study_bytes == 2u << 20);
+    CHECK(strcmp(cfg.scp_bind, "0.0.0.0") == 0);
+    CHECK_EQ_INT(cfg.scp_max_associations, 1024);
+    CHECK_EQ_INT(cfg.scp_max_pdu, 4096);
+    CHECK_EQ_INT(cfg.scp_acse_timeout, 1);
+    CHECK_EQ_INT(cfg.scp_dimse_timeout, 3600);
+    CHECK_EQ_INT(cfg.scp_idle_timeout, 86400);
+    CHECK_EQ_INT(cfg.scp_shutdown_grace, 0);
+    CHECK(cfg.scp_max_object_bytes == (uint64_t)64 << 30);
+    CHECK_EQ_INT(cfg.tls_enabled, 1);
+    CHECK(strcmp(cfg.tls_certificate, fx_path("svc/tls/server.pem")) == 0); /* relative to the file */
+    CHECK(strcmp(cfg.tls_private_key, "/etc/k.pem") == 0);
+    CHECK(strcmp(cfg.tls_ca, fx_path("svc/tls/ca.pem")) == 0);
+    CHECK_EQ_INT(cfg.tls_require_client_certificate, 0);
+    CHECK_EQ_INT(cfg.npeers, 3);
+    const cm_peer *v = cm_config_peer(&cfg, "VIEW 2");
+    CHECK(v != NULL && strcmp(v->name, "Reading room 2") == 0);
+    CHECK(strcmp(v->host, "viewer-2.example.org") == 0 && v->port == 104);
+    CHECK(!v->store && v->find && v->retrieve == CM_RETRIEVE_DECRYPTED && v->tls && v->line == 19);
+    const cm_peer *b = cm_config_peer(&cfg, "BACKUP");
+    CHECK(b != NULL && b->retrieve == CM_RETRIEVE_ENCRYPTED && b->port == 0 && !b->find && !b->tls);
+    const cm_peer *q = cm_config_peer(&cfg, "Q");
+    CHECK(q != NULL && q->host[0] == '\0' && !q->store && !q->find && q->retrieve == CM_RETRIEVE_NO);
+}
+
 static void test_relative_resolution(void)
 {
     puts("relative key ring dir resolves against the config file's directory");
@@ -181,10 +270,12 @@ static void test_errors(void)
     expect_error("[engine]\nprofile = lorenz\nspeed = 3\n", CM_CFG_ESYNTAX,
                  "3: unknown key 'speed' in section [engine]; expected one of: profile, threads");
     expect_error("[scp]\naetitle = X\nhost = a\n", CM_CFG_ESYNTAX,
-                 "3: unknown key 'host' in section [scp]; expected one of: aetitle, port");
+                 "3: unknown key 'host' in section [scp]; expected one of: aetitle, port, bind, "
+                 "max_associations, max_pdu, acse_timeout, dimse_timeout, idle_timeout, shutdown_grace, "
+                 "max_object_size");
     expect_error("[engine]\n\n[foo]\nbar = 1\n", CM_CFG_ESYNTAX,
                  "4: unknown section [foo] (key 'bar'); expected one of: [engine], [keyring], "
-                 "[archive], [scp], [log]");
+                 "[archive], [scp], [tls], [log], [dicom], [peer NAME]");
     expect_error("[Engine]\nprofile = lorenz\n", CM_CFG_ESYNTAX, "2: unknown section [Engine]");
     expect_error("profile = lorenz\n", CM_CFG_ESYNTAX, "1: key 'profile' is outside any section");
 
@@ -219,6 +310,56 @@ static void test_errors(void)
     expect_error("[keyring]\ndir =\n", CM_CFG_ESYNTAX,
                  "2: dir is empty; expected a directory path");
     expect_error("[archive]\ndir =   \t\n", CM_CFG_ESYNTAX, "2: dir is empty");
+
+    puts("the service's values");
+    expect_error("[scp]\nbind = localhost\n", CM_CFG_ESYNTAX, "2: bind 'localhost' is not an IPv4 address");
+    expect_error("[scp]\nmax_associations = 0\n", CM_CFG_ESYNTAX,
+                 "2: max_associations '0' is not a whole number from 1 to 1024");
+    expect_error("[scp]\nmax_pdu = 200000\n", CM_CFG_ESYNTAX,
+                 "2: max_pdu '200000' is not a whole number from 4096 to 131072 bytes");
+    expect_error("[scp]\nidle_timeout = 1h\n", CM_CFG_ESYNTAX,
+                 "2: idle_timeout '1h' is not a whole number from 1 to 86400 seconds");
+    expect_error("[scp]\nmax_object_size = 65G\n", CM_CFG_ESYNTAX, "2: max_object_size '65G' is not a size");
+    expect_error("[archive]\nmax_studies = 501\n", CM_CFG_ESYNTAX,
+                 "2: max_studies '501' is not a whole number from 1 to 500 (index.dat holds at most 500)");
+    expect_error("[archive]\nmax_study_size = 2G\n", CM_CFG_ESYNTAX,
+                 "2: max_study_size '2G' is not a size from 1M to 1G");
+    expect_error("[tls]\nenabled = true\n", CM_CFG_ESYNTAX, "2: enabled 'true' is not yes or no");
+    expect_error("[tls]\nca = a.pem\n\nenabled = yes\ncertificate = c.pem\n", CM_CFG_ESYNTAX,
+                 "4: [tls] enabled = yes needs certificate and private_key");
+    expect_error("[tls]\nenabled = yes\ncertificate = c.pem\nprivate_key = k.pem\n", CM_CFG_ESYNTAX,
+                 "2: [tls] require_client_certificate = yes needs ca");
+
+    puts("[peer NAME] sections");
+    expect_error("[peer A]\naetitle = A\nspeed = 3\n", CM_CFG_ESYNTAX,
+                 "3: unknown key 'speed' in section [peer A]; expected one of: aetitle, host, port, store, find, "
+                 "retrieve, tls");
+    expect_error("[log]\nlevel = warn\n\n[peer A]\nhost = 10.1.1.1\n", CM_CFG_ESYNTAX,
+                 "4: [peer A] has no aetitle; expected aetitle = the peer's AE title");
+    expect_error("[peer A]\naetitle = X\n[peer B]\naetitle = X\n", CM_CFG_ESYNTAX,
+                 "3: [peer B]: aetitle 'X' already names [peer A] (line 1)");
+    expect_error("[peer A]\naetitle = X\n[log]\nlevel = warn\n[peer A]\naetitle = Y\n", CM_CFG_ESYNTAX,
+                 "5: section [peer A] appears again (first on line 1)");
+    expect_error("[peer A]\naetitle = X\nfind = yes\nfind = no\n", CM_CFG_ESYNTAX,
+                 "4: key 'find' in section [peer A] is set again (first on line 3)");
+    expect_error("[peer A]\naetitle = ABCDEFGHIJKLMNOPQ\n", CM_CFG_ESYNTAX,
+                 "2: aetitle 'ABCDEFGHIJKLMNOPQ' is not a valid AE title");
+    expect_error("[peer A]\naetitle = A\nretrieve = yes\n", CM_CFG_ESYNTAX,
+                 "3: retrieve 'yes' is not decrypted, encrypted or no");
+    expect_error("[peer A]\naetitle = A\nhost = a/b\n", CM_CFG_ESYNTAX, "3: host 'a/b' is not a host name");
+    expect_error("[peer A]\naetitle = A\nport = 0\n", CM_CFG_ESYNTAX,
+                 "3: port '0' is not a whole number from 1 to 65535");
+    expect_error("[peer A]\naetitle = A\n\ntls = yes\n", CM_CFG_ESYNTAX,
+                 "4: [peer A] tls = yes needs [tls] certificate, private_key and ca");
+    expect_error("[peer ]\naetitle = A\n", CM_CFG_ESYNTAX, "1: [peer ]: expected a name of 1 to 43 characters");
+    static char many[CM_PEERS_MAX * 40 + 100];
+    size_t n = 0;
+    for (int i = 0; i <= CM_PEERS_MAX; i++)
+        n += (size_t)snprintf(many + n, sizeof many - n, "[peer P%d]\naetitle = P%d\n", i, i);
+    char too_many[100];
+    snprintf(too_many, sizeof too_many, "%d: [peer P%d]: more than %d peers", 2 * CM_PEERS_MAX + 1, CM_PEERS_MAX,
+             CM_PEERS_MAX);
+    expect_error(many, CM_CFG_ESYNTAX, too_many);
 
     puts("duplicates and continuation lines");
     expect_error("[engine]\nthreads = 2\n[log]\nlevel = info\n[engine]\nthreads = 3\n",
@@ -297,6 +438,7 @@ int main(void)
     fixture_init();
     test_embedded_default();
     test_every_key();
+    test_service_keys();
     test_relative_resolution();
     test_errors();
     test_file_errors();

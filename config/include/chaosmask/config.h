@@ -6,8 +6,22 @@
  *             threads = 0..CM_THREADS_MAX, 0 = all cores          [0]
  *   [keyring] dir     = key ring directory                        [keyring]
  *   [archive] dir     = archive directory                         [archive]
+ *   [archive] max_studies = 1..500 (index.dat's study table)     [500]
+ *             max_study_size = size, 1M..1G (index.dat's limit)   [1G]
  *   [scp]     aetitle = the service's AE title, 1..16 characters  [CHAOSMASK]
  *             port    = 1..65535                                  [11112]
+ *             bind    = IPv4 address to listen on                 [127.0.0.1]
+ *             max_associations = 1..1024                          [16]
+ *             max_pdu = 4096..131072                              [65536]
+ *             acse_timeout, dimse_timeout = 1..3600 seconds       [30], [60]
+ *             idle_timeout = 1..86400 seconds                     [120]
+ *             shutdown_grace = 0..3600 seconds                    [20]
+ *             max_object_size = size, 1K..64G                     [1G]
+ *   [tls]     enabled = yes | no                                  [no]
+ *             certificate, private_key, ca = PEM files            []
+ *             require_client_certificate = yes | no               [yes]
+ *   [peer NAME] (repeated; NAME is free text) aetitle (required), host, port, store, find,
+ *             retrieve = decrypted | encrypted | no, tls           [-, "", 0, no, no, no, no]
  *   [log]     level   = fatal | error | warn | info | debug | trace [warn]
  *             audit   = audit log file, empty = none              [audit.log]
  *             audit_fsync = yes | no                              [yes]
@@ -61,6 +75,10 @@ extern "C" {
 #define CM_AETITLE_MAX 17      /* DICOM AE title: 1..16 characters + NUL */
 #define CM_THREADS_MAX 1024u   /* upper bound of [engine] threads */
 #define CM_CONFIG_LINE_MAX 197 /* longest INI line inih (compiled with INI_MAX_LINE 200) takes */
+#define CM_PEERS_MAX 64        /* [peer NAME] sections */
+#define CM_PEER_NAME_MAX 44    /* NAME of [peer NAME] (inih keeps 49 characters of a section name), + NUL */
+#define CM_HOST_MAX 254        /* a host name or IPv4 address, + NUL */
+#define CM_BIND_MAX 16         /* dotted IPv4 address, + NUL */
 
 /* config error codes, negative.  Besides the names' meaning:
  *   EMODE   also a key file that is a symbolic link, a config file writable by others;
@@ -87,6 +105,25 @@ extern "C" {
 #define CM_LOG_DEBUG 4
 #define CM_LOG_TRACE 5
 
+/* [peer NAME] retrieve: what a peer gets back.  Ordered: the stricter of two is the smaller
+ * (C-MOVE applies the stricter of the requester's and the destination's). */
+#define CM_RETRIEVE_NO 0        /* nothing: C-GET and C-MOVE refused */
+#define CM_RETRIEVE_ENCRYPTED 1 /* the objects as stored (masked) */
+#define CM_RETRIEVE_DECRYPTED 2 /* the originals, authenticated and unmasked in memory */
+
+/* One remote application entity the service knows ([peer NAME]). */
+typedef struct cm_peer {
+    char name[CM_PEER_NAME_MAX];   /* NAME of the section */
+    char aetitle[CM_AETITLE_MAX];  /* its AE title; unique among the peers */
+    char host[CM_HOST_MAX];        /* "" = any address; else calls must come from it, C-MOVE sends to it */
+    unsigned port;                 /* 0 = not a C-MOVE destination */
+    int store;                     /* may send C-STORE */
+    int find;                      /* may send C-FIND */
+    int retrieve;                  /* CM_RETRIEVE_...: C-GET, C-MOVE, and as a C-MOVE destination */
+    int tls;                       /* must call over TLS; C-MOVE connects to it over TLS */
+    int line;                      /* line of its section header, for messages */
+} cm_peer;
+
 typedef struct cm_config {
     char source[CM_PATH_MAX];         /* the file read, or "<embedded default>" */
     int profile;                      /* [engine] profile = lorenz-chacha20 (CM_PROFILE_...) */
@@ -102,7 +139,29 @@ typedef struct cm_config {
     uint64_t max_elements;            /* [dicom] max_elements = 1000000: elements and items per object */
     uint64_t max_object_bytes;        /* [dicom] max_object_size = 4G: data set bytes per object */
     int identity_policy;              /* [dicom] patient_identity = refuse (CM_IDENTITY_...) */
+    unsigned archive_max_studies;     /* [archive] max_studies = 500 */
+    uint64_t archive_max_study_bytes; /* [archive] max_study_size = 1G */
+    char scp_bind[CM_BIND_MAX];       /* [scp] bind = 127.0.0.1 */
+    unsigned scp_max_associations;    /* [scp] max_associations = 16 */
+    unsigned scp_max_pdu;             /* [scp] max_pdu = 65536 */
+    unsigned scp_acse_timeout;        /* [scp] acse_timeout = 30 (association set-up, TLS handshake) */
+    unsigned scp_dimse_timeout;       /* [scp] dimse_timeout = 60 (waiting inside an operation) */
+    unsigned scp_idle_timeout;        /* [scp] idle_timeout = 120 (no command on an open association) */
+    unsigned scp_shutdown_grace;      /* [scp] shutdown_grace = 20 (SIGTERM: running associations) */
+    uint64_t scp_max_object_bytes;    /* [scp] max_object_size = 1G: one received data set */
+    int tls_enabled;                  /* [tls] enabled = no: yes = only TLS associations */
+    char tls_certificate[CM_PATH_MAX];  /* [tls] certificate: the service's, PEM */
+    char tls_private_key[CM_PATH_MAX];  /* [tls] private_key: PEM, unencrypted */
+    char tls_ca[CM_PATH_MAX];           /* [tls] ca: peers' certificates must chain to it */
+    int tls_require_client_certificate; /* [tls] require_client_certificate = yes */
+    size_t npeers;                    /* [peer NAME] sections, in file order */
+    cm_peer peers[CM_PEERS_MAX];
 } cm_config;
+
+/* The peer whose AE title is aetitle (exact, case-sensitive), or NULL. */
+const cm_peer *cm_config_peer(const cm_config *cfg, const char *aetitle);
+/* "decrypted", "encrypted", "no". */
+const char *cm_retrieve_name(int retrieve);
 
 /* [dicom] patient_identity: what decrypt does when Patient Name, ID, Issuer, Birth Date, Sex
  * or Accession Number changed since encryption. */

@@ -32,7 +32,8 @@ int cm_audit_enabled(const cm_audit *a);
 
 typedef struct cm_audit_event {
     const char *event;         /* "encrypt", "decrypt", "verify", "rebind", "keygen", "key-activate",
-                                  "store", "find", "retrieve", "association", "migrate" */
+                                  "migrate"; the service: "service", "association", "association-end",
+                                  "store", "find", "retrieve-request", "retrieve", "child" */
     int code;                  /* 0, or the failure code: gives outcome and reason */
     const char *message;       /* what failed (the error message); NULL when ok */
     const char *outcome;       /* NULL: "ok", "refused" or "failed" from code */
@@ -45,13 +46,21 @@ typedef struct cm_audit_event {
     const char *profile;
     const char *peer_ae;       /* service: the calling AE */
     const char *peer_address;
+    const char *called_ae;     /* service: the AE title the peer called */
+    const char *tls_subject;   /* service: the subject of the peer's TLS certificate */
+    const char *operation;     /* service: "C-STORE", "C-FIND", "C-GET", "C-MOVE"... */
+    const char *transfer_syntax;
+    const char *level;         /* C-FIND, C-GET, C-MOVE: PATIENT, STUDY, SERIES, IMAGE */
+    const char *mode;          /* retrieval: "decrypted", "encrypted", "no" */
+    const char *destination;   /* C-MOVE: the destination AE title */
     const char *detail;        /* one more fact, e.g. "patient identity changed: PatientID (allowed)" */
+    int status;                /* service: the DICOM status sent (-1 not applicable), as "0xA700" */
     int tls;                   /* -1 not applicable, 0 no, 1 yes */
     long long bytes;           /* -1 not applicable */
     long long count;           /* -1 not applicable (query matches, sub-operations) */
 } cm_audit_event;
 
-/* An event with every optional field empty (tls, bytes, count -1). */
+/* An event with every optional field empty (status, tls, bytes, count -1). */
 cm_audit_event cm_audit_event_init(const char *event);
 
 /* Appends one line.  0, or CM_APP_EIO with a message (the caller decides what a failed audit

@@ -25,6 +25,9 @@ extern "C" {
 #define CM_APP_EAUDIT -203    /* the audit log cannot be opened: a configuration error */
 #define CM_APP_ECHECK -204    /* a check failed (self-test, round trip) */
 #define CM_APP_EINTERNAL -205 /* a library failed in a way no input explains */
+#define CM_APP_EMISMATCH -206 /* a received data set does not match its request (SOP class or instance) */
+#define CM_APP_EDENIED -207   /* the peer is not allowed to do this ([peer NAME] store, find, retrieve) */
+#define CM_APP_ELIMIT -208    /* a limit of the service: index full (study table, bytes per study), object too large */
 
 /* Outcome classes; the value is the exit code of `chaosmask` (never renumber). */
 typedef enum cm_outcome {
@@ -62,6 +65,10 @@ int cm_outcome_worst(int a, int b);
  * 0xC000 cannot understand, 0x0110 processing failure. */
 uint16_t cm_outcome_store_status(cm_outcome outcome);
 
+/* The C-STORE response status for a code of any layer: cm_outcome_store_status() of its
+ * outcome, except 0xA900 for CM_APP_EMISMATCH (data set does not match SOP class) and 0x0124
+ * for CM_APP_EDENIED (not authorized). */
+uint16_t cm_store_status_of(int code);
 
 #ifdef __cplusplus
 }

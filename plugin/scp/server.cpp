@@ -1,0 +1,196 @@
+/* server.cpp - listen, accept, fork, reap, stop (server.h). */
+#include "server.h"
+
+#include "association.h"
+
+#include "chaosmask/app_outcome.h"
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace chaosmask::scp {
+namespace {
+
+volatile sig_atomic_t term_flag = 0;
+void on_term(int) { term_flag = 1; }
+void on_child(int) {} /* only interrupts poll(), so a finished child frees its slot at once */
+
+void handle(int sig, void (*fn)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = sig == SIGCHLD ? SA_NOCLDSTOP : 0; /* no SA_RESTART: poll() returns */
+    sigaction(sig, &sa, nullptr);
+}
+
+/* Sleeps up to ms milliseconds (less when a signal arrives). */
+void nap(int ms)
+{
+    poll(nullptr, 0, ms);
+}
+
+} // namespace
+
+Server::~Server()
+{
+    if (listen_fd_ >= 0)
+        close(listen_fd_);
+}
+
+int Server::listen(cm_error *err)
+{
+    const cm_config &cfg = *svc_.cfg;
+    listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(svc_.port));
+    inet_pton(AF_INET, cfg.scp_bind, &addr.sin_addr);
+    if (listen_fd_ < 0 || setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(listen_fd_, reinterpret_cast<struct sockaddr *>(&addr), sizeof addr) != 0 ||
+        ::listen(listen_fd_, 128) != 0)
+        return cm_fail(err, CM_CFG_EINVAL, "cannot listen on %s:%u: %s ([scp] bind and port, or --port)",
+                       cfg.scp_bind, svc_.port, strerror(errno));
+    return 0;
+}
+
+void Server::audit_service(const char *what, long long count)
+{
+    cm_audit_event ev = cm_audit_event_init("service");
+    std::string detail = std::string(what) + " on " + svc_.cfg->scp_bind + ":" + std::to_string(svc_.port) +
+                         (svc_.tls_in ? " (TLS)" : "") + ", AE title " + svc_.cfg->scp_aetitle;
+    ev.detail = detail.c_str();
+    ev.count = count;
+    audit_write(svc_, ev);
+}
+
+void Server::reap()
+{
+    int st = 0;
+    pid_t p;
+    struct rusage ru;
+    while ((p = wait4(-1, &st, WNOHANG, &ru)) > 0) {
+        peak_child_kib_ = std::max(peak_child_kib_, ru.ru_maxrss);
+        bool worker = workers_.erase(p) > 0;
+        served_ += worker ? 1 : 0;
+        rejectors_.erase(p);
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+            continue;
+        std::string why = "the process of an association (pid " + std::to_string(p) + ") " +
+                          (WIFSIGNALED(st) ? std::string("died of signal ") + strsignal(WTERMSIG(st))
+                                           : "exited with status " + std::to_string(WEXITSTATUS(st))) +
+                          (worker ? "" : " while rejecting");
+        cm_app_log(svc_.app, CM_LOG_ERROR, "%s; the service goes on", why.c_str());
+        cm_audit_event ev = cm_audit_event_init("child");
+        ev.outcome = "failed";
+        ev.message = why.c_str();
+        audit_write(svc_, ev);
+    }
+}
+
+void Server::accept_one()
+{
+    struct sockaddr_in from;
+    socklen_t len = sizeof from;
+    int s = accept4(listen_fd_, reinterpret_cast<struct sockaddr *>(&from), &len, SOCK_CLOEXEC);
+    if (s < 0)
+        return;
+    reap();
+    /* responses are small PDUs that must not wait for the peer's delayed ACK (Nagle) */
+    int one = 1;
+    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    char ip[INET_ADDRSTRLEN] = "";
+    inet_ntop(AF_INET, &from.sin_addr, ip, sizeof ip);
+    bool over = workers_.size() >= svc_.cfg->scp_max_associations;
+    if (over && rejectors_.size() >= REJECTORS_MAX) {
+        close(s); /* not even a rejection: the rejecting processes are busy already */
+        cm_audit_event ev = cm_audit_event_init("association");
+        ev.outcome = "refused";
+        ev.peer_address = ip;
+        ev.message = "connection closed: too many associations and rejections at once";
+        audit_write(svc_, ev);
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(listen_fd_);
+        _exit(serve_connection(svc_, s, ip, over));
+    }
+    close(s);
+    if (pid < 0) {
+        cm_app_log(svc_.app, CM_LOG_ERROR, "cannot fork for a connection from %s: %s", ip, strerror(errno));
+        return;
+    }
+    (over ? rejectors_ : workers_).insert(pid);
+}
+
+void Server::stop()
+{
+    close(listen_fd_); /* new connections are refused from now on */
+    listen_fd_ = -1;
+    audit_service("stopping", static_cast<long long>(workers_.size()));
+    for (unsigned waited = 0; !(workers_.empty() && rejectors_.empty()) && waited < svc_.cfg->scp_shutdown_grace * 10;
+         waited++) {
+        nap(100);
+        reap();
+    }
+    for (pid_t p : workers_)
+        kill(p, SIGTERM);
+    for (pid_t p : rejectors_)
+        kill(p, SIGTERM);
+    for (int waited = 0; !(workers_.empty() && rejectors_.empty()) && waited < 50; waited++) {
+        nap(100);
+        reap();
+    }
+    for (pid_t p : workers_)
+        kill(p, SIGKILL);
+    for (pid_t p : rejectors_)
+        kill(p, SIGKILL);
+    for (int waited = 0; !(workers_.empty() && rejectors_.empty()) && waited < 50; waited++) {
+        nap(100);
+        reap();
+    }
+    /* the memory figures an administrator sizes max_associations with */
+    struct rusage self;
+    getrusage(RUSAGE_SELF, &self);
+    std::string figures = "stopped after " + std::to_string(served_) + " associations; largest resident size: " +
+                          std::to_string(self.ru_maxrss / 1024) + " MiB (this process), " +
+                          std::to_string(peak_child_kib_ / 1024) + " MiB (an association's process);";
+    audit_service(figures.c_str(), static_cast<long long>(served_));
+}
+
+int Server::run()
+{
+    handle(SIGTERM, on_term);
+    handle(SIGINT, on_term);
+    handle(SIGCHLD, on_child);
+    signal(SIGPIPE, SIG_IGN); /* a peer that disappears is an error of that write, not our death */
+    signal(SIGHUP, SIG_IGN);
+    audit_service("started", -1);
+    cm_app_log(svc_.app, CM_LOG_INFO, "listening on %s:%u as %s", svc_.cfg->scp_bind, svc_.port,
+               svc_.cfg->scp_aetitle);
+    while (!term_flag) {
+        struct pollfd pfd = {listen_fd_, POLLIN, 0};
+        int r = poll(&pfd, 1, 1000);
+        reap();
+        if (r > 0 && (pfd.revents & POLLIN))
+            accept_one();
+    }
+    stop();
+    return 0;
+}
+
+} // namespace chaosmask::scp

@@ -1,0 +1,51 @@
+/*
+ * server.h - the parent process: listens, accepts, and forks one process per connection
+ * (association.h); it never reads from a peer, so a slow or hostile one cannot stall it.
+ *
+ *   - [scp] max_associations children serve associations at once; a connection beyond them
+ *     goes to a short-lived child that only rejects its association (transient, local limit
+ *     exceeded), at most REJECTORS_MAX of those at a time, beyond which the connection is
+ *     closed at once; either way the service keeps answering the others.
+ *   - a child that dies of a signal or fails is reaped and audited; it never takes the
+ *     parent down.  Core dumps are off (a dump would put plaintext on disk).
+ *   - SIGTERM or SIGINT: the listening socket is closed at once, running associations get
+ *     [scp] shutdown_grace seconds to finish, then SIGTERM (they stop at the next safe
+ *     point), then SIGKILL after 5 more seconds; exit status 0.
+ */
+#ifndef CHAOSMASK_SCP_SERVER_H
+#define CHAOSMASK_SCP_SERVER_H
+
+#include "service.h"
+
+#include <set>
+#include <sys/types.h>
+
+namespace chaosmask::scp {
+
+class Server {
+  public:
+    explicit Server(const Service &svc) : svc_(svc) {}
+    ~Server();
+    /* Binds [scp] bind : port.  0, or CM_CFG_EINVAL with err (address in use...). */
+    int listen(cm_error *err);
+    /* Serves until SIGTERM or SIGINT; the exit status. */
+    int run();
+
+    static const unsigned REJECTORS_MAX = 4;
+
+  private:
+    void accept_one();
+    void reap();
+    void stop();
+    void audit_service(const char *what, long long count);
+
+    const Service &svc_;
+    int listen_fd_ = -1;
+    std::set<pid_t> workers_, rejectors_;
+    unsigned long long served_ = 0;     /* associations served */
+    long peak_child_kib_ = 0;           /* the largest resident size of a finished child */
+};
+
+} // namespace chaosmask::scp
+
+#endif

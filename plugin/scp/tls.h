@@ -1,0 +1,36 @@
+/*
+ * tls.h - TLS for the service, BCP 195 non-downgrading profile, from the [tls] section:
+ *   - the accepting layer: the service's certificate and key; a calling peer must present a
+ *     certificate that chains to [tls] ca (require_client_certificate = yes).  The handshake
+ *     runs in the child that serves the association (ASC_receiveAssociation with the secure
+ *     layer requested), never in the parent, so DCMTK-NOTES' work-around for dcmqrscp (a
+ *     layer forced secure, quiet shutdown) is not needed;
+ *   - the connecting layer of a C-MOVE to a peer with tls = yes: the service's certificate
+ *     as client certificate, the peer's chained to [tls] ca and, beyond what DCMTK 3.6.7
+ *     checks, naming the peer's configured host (its IP address or DNS name).
+ */
+#ifndef CHAOSMASK_SCP_TLS_H
+#define CHAOSMASK_SCP_TLS_H
+
+#include "chaosmask/config.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmnet/assoc.h>
+#include <dcmtk/dcmtls/tlslayer.h>
+
+#include <memory>
+#include <string>
+
+namespace chaosmask::scp {
+
+/* The accepting layer; nullptr and err naming the [tls] key and file that failed. */
+std::unique_ptr<DcmTLSTransportLayer> tls_accepting_layer(const cm_config &cfg, cm_error *err);
+/* The connecting layer for a C-MOVE destination at host. */
+std::unique_ptr<DcmTLSTransportLayer> tls_connecting_layer(const cm_config &cfg, const std::string &host,
+                                                           cm_error *err);
+/* The subject of the peer's certificate ("" without TLS). */
+std::string tls_peer_subject(T_ASC_Association *assoc);
+
+} // namespace chaosmask::scp
+
+#endif

@@ -1,0 +1,23 @@
+#!/bin/bash
+# make_certs.sh DIR - test certificates, made at test time with the openssl command (no key is
+# ever committed): a CA; the service (SAN IP:127.0.0.1); a client (CN=viewer); a C-MOVE
+# destination (SAN IP:127.0.0.1); a destination whose certificate names another host; and a
+# client from a CA the service does not trust.
+set -eu
+cd "$1"
+req() { openssl req -new -newkey rsa:2048 -nodes -keyout "$1.key" -subj "/CN=$2" -out "$1.csr" 2>/dev/null; }
+sign() { # NAME CA SAN
+    printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n' "$3" >"$1.ext"
+    openssl x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2.key" -CAcreateserial -days 2 -sha256 \
+        -extfile "$1.ext" -out "$1.pem" 2>/dev/null
+}
+for ca in ca rogue-ca; do
+    openssl req -x509 -new -newkey rsa:2048 -nodes -keyout "$ca.key" -subj "/CN=ChaosMask test $ca" \
+        -days 2 -sha256 -out "$ca.pem" 2>/dev/null
+done
+req service chaosmask-scp && sign service ca "IP:127.0.0.1"
+req client viewer && sign client ca "DNS:viewer.example"
+req dest storescp && sign dest ca "IP:127.0.0.1"
+req wrongname storescp && sign wrongname ca "DNS:other.example"
+req rogue intruder && sign rogue rogue-ca "DNS:intruder.example"
+chmod 600 ./*.key

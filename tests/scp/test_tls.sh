@@ -1,0 +1,64 @@
+#!/bin/bash
+# test_tls.sh SCP CM TESTS WORK TLS_CLIENT - a TLS-only service (certificates made at test
+# time, make_certs.sh): echo, store and find over TLS with a client certificate (echoscu,
+# storescu, findscu +tls); C-GET and C-MOVE over TLS (DcmTLSSCU: getscu/movescu 3.6.7 have no
+# TLS); C-MOVE sub-associations over TLS to a storescp +tls, whose certificate must name the
+# configured host; refused: a plain association, TLS without a client certificate, a client
+# certificate from another CA.
+SCP=$1 CM=$2 TESTS=$3 WORK=$4 TLS_CLIENT=$5
+. "$TESTS/lib.sh"
+setup_work
+mkdir certs && bash "$TESTS/make_certs.sh" "$WORK/certs" || exit 1
+C=$WORK/certs
+PORT=$(free_port) DEST=$(free_port) WRONG=$(free_port)
+SCP_EXTRA="[tls]\nenabled = yes\ncertificate = $C/service.pem\nprivate_key = $C/service.key\nca = $C/ca.pem\n"
+write_config scp.ini "$PORT" "
+[peer VIEWER]\naetitle = VIEWER\nhost = 127.0.0.1\nstore = yes\nfind = yes\nretrieve = decrypted
+[peer TLSDEST]\naetitle = TLSDEST\nhost = 127.0.0.1\nport = $DEST\nretrieve = decrypted\ntls = yes
+[peer WRONGNAME]\naetitle = WRONGNAME\nhost = 127.0.0.1\nport = $WRONG\nretrieve = decrypted\ntls = yes\n"
+start_service scp.ini || exit 1
+TLS=(+tls "$C/client.key" "$C/client.pem" +cf "$C/ca.pem")
+$PY "$TESTS/make_study.py" study 4 --prefix ct >study.uid
+STUDY=$(head -1 study.uid)
+
+# ---- with a client certificate
+check "echoscu over TLS" echoscu -aet VIEWER -aec CHAOSMASK "${TLS[@]}" 127.0.0.1 "$PORT"
+check "association record: TLS and the client's certificate" \
+    audit_has association 'r["tls"] is True and "CN=viewer" in r.get("tls_subject", "") and r["outcome"] == "ok"'
+storescu -v -aet VIEWER -aec CHAOSMASK "${TLS[@]}" 127.0.0.1 "$PORT" study/*.dcm >store.log 2>&1
+check "storescu over TLS: 4 stored" stores_ok store.log 4
+mkdir find
+findscu -S -X -od find -aet VIEWER -aec CHAOSMASK "${TLS[@]}" 127.0.0.1 "$PORT" -k QueryRetrieveLevel=IMAGE \
+    -k StudyInstanceUID="$STUDY" -k SeriesInstanceUID="$(dump_value study/ct0000.dcm SeriesInstanceUID)" \
+    -k SOPInstanceUID >/dev/null 2>&1
+check "findscu over TLS: 4 matches" [ "$(ls find | wc -l)" = 4 ]
+mkdir get
+"$TLS_CLIENT" get 127.0.0.1 "$PORT" VIEWER CHAOSMASK "$C/client.key" "$C/client.pem" "$C/ca.pem" "$STUDY" get \
+    1.2.840.10008.5.1.4.1.1.2 >get.log 2>&1
+check "C-GET over TLS: completed" grep -q "status 0x0000 completed 4 failed 0" get.log
+check "C-GET over TLS: the originals" $PY "$TESTS/compare.py" same-dir study get 4
+
+# ---- C-MOVE over TLS to TLS destinations (the certificate must name the configured host)
+mkdir dest wrong
+spawn storescp -aet TLSDEST +xa -od dest +tls "$C/dest.key" "$C/dest.pem" +cf "$C/ca.pem" "$DEST"
+spawn storescp -aet WRONGNAME +xa -od wrong +tls "$C/wrongname.key" "$C/wrongname.pem" +cf "$C/ca.pem" "$WRONG"
+wait_port "$DEST" && wait_port "$WRONG"
+"$TLS_CLIENT" move 127.0.0.1 "$PORT" VIEWER CHAOSMASK "$C/client.key" "$C/client.pem" "$C/ca.pem" "$STUDY" TLSDEST >move.log 2>&1
+check "C-MOVE over TLS to a TLS destination: completed" grep -q "status 0x0000 completed 4 failed 0" move.log
+check "C-MOVE over TLS: the originals arrived" $PY "$TESTS/compare.py" same-dir study dest 4
+"$TLS_CLIENT" move 127.0.0.1 "$PORT" VIEWER CHAOSMASK "$C/client.key" "$C/client.pem" "$C/ca.pem" "$STUDY" WRONGNAME >wrong.log 2>&1
+check "a destination whose certificate names another host: every sub-operation failed (0xA702)" \
+    grep -q "status 0xA702 completed 0 failed 4" wrong.log
+check "... and nothing reached it" [ "$(ls wrong | wc -l)" = 0 ]
+check "... audited with the reason" audit_has retrieve 'r.get("destination") == "WRONGNAME" and r["outcome"] == "failed" and "C-MOVE destination" in r.get("message", "")'
+
+# ---- refused
+echoscu -aet VIEWER -aec CHAOSMASK 127.0.0.1 "$PORT" >plain.log 2>&1
+check "a plain association to the TLS-only service is refused" grep -q "Association Request Failed" plain.log
+check "... and audited" audit_has association 'r["outcome"] == "failed" and "no association" in r.get("message", "")'
+echoscu -aet VIEWER -aec CHAOSMASK +tla +cf "$C/ca.pem" 127.0.0.1 "$PORT" >anon.log 2>&1
+check "TLS without a client certificate is refused" grep -q "Association Request Failed" anon.log
+echoscu -aet VIEWER -aec CHAOSMASK +tls "$C/rogue.key" "$C/rogue.pem" +cf "$C/ca.pem" 127.0.0.1 "$PORT" >rogue.log 2>&1
+check "a client certificate from another CA is refused" grep -q "Association Request Failed" rogue.log
+check "the service still answers over TLS" echoscu -aet VIEWER -aec CHAOSMASK "${TLS[@]}" 127.0.0.1 "$PORT"
+finish
