@@ -100,18 +100,15 @@ class FdOutputStream : public DcmOutputStream {
  * otherwise), so an unchanged object is rewritten byte for byte. */
 bool has_undefined_length_sequence(DcmItem &item)
 {
-    for (unsigned long i = 0; i < item.card(); ++i) {
-        DcmElement *e = item.getElement(i);
-        if (e == nullptr || e->ident() != EVR_SQ)
+    for (DcmElement *e = next_element(item, nullptr); e != nullptr; e = next_element(item, e)) {
+        if (e->ident() != EVR_SQ)
             continue;
         DcmSequenceOfItems *sq = static_cast<DcmSequenceOfItems *>(e);
         if (sq->getLengthField() == DCM_UndefinedLength)
             return true;
-        for (unsigned long k = 0; k < sq->card(); ++k) {
-            DcmItem *it = sq->getItem(k);
-            if (it != nullptr && (it->getLengthField() == DCM_UndefinedLength || has_undefined_length_sequence(*it)))
+        for (DcmItem *it = next_item(*sq, nullptr); it != nullptr; it = next_item(*sq, it))
+            if (it->getLengthField() == DCM_UndefinedLength || has_undefined_length_sequence(*it))
                 return true;
-        }
     }
     return false;
 }

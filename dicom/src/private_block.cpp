@@ -311,12 +311,16 @@ namespace chaosmask {
 
 int block_find(DcmItem &ds, uint16_t *slot)
 {
+    /* one pass over the data set (its elements are in tag order, so the lowest slot comes
+     * first), not a search per slot: 240 searches made every call cost 240 walks of the list */
     int found = 0;
-    for (Uint16 bb = 0x10; bb <= 0xFF; ++bb) {
+    for (DcmElement *e = next_element(ds, nullptr); e != nullptr; e = next_element(ds, e)) {
+        if (e->getGTag() != kGroup || e->getETag() < 0x10 || e->getETag() > 0xFF)
+            continue;
         OFString creator;
-        if (ds.findAndGetOFString(DcmTagKey(kGroup, bb), creator).good() && creator == kCreator) {
+        if (e->getOFString(creator, 0).good() && creator == kCreator) {
             if (found++ == 0)
-                *slot = bb;
+                *slot = e->getETag();
         }
     }
     /* two blocks: one would survive a decrypt and make plaintext look encrypted */
@@ -337,9 +341,8 @@ bool key_id_syntax_ok(const std::string &id)
 int block_free_slot(DcmItem &ds, uint16_t *slot, cm_error *err)
 {
     bool used[256] = {false};
-    for (unsigned long i = 0; i < ds.card(); ++i) {
-        DcmElement *e = ds.getElement(i);
-        if (e == nullptr || e->getGTag() != kGroup)
+    for (DcmElement *e = next_element(ds, nullptr); e != nullptr; e = next_element(ds, e)) {
+        if (e->getGTag() != kGroup)
             continue;
         Uint16 el = e->getETag();
         if (el >= 0x0010 && el <= 0x00FF)
@@ -446,14 +449,12 @@ int block_read(DcmItem &ds, uint16_t slot, PrivateBlock &b, cm_error *err)
 
 void block_remove(DcmItem &ds, uint16_t slot)
 {
-    for (unsigned long i = ds.card(); i-- > 0;) {
-        DcmElement *e = ds.getElement(i);
-        if (e == nullptr || e->getGTag() != kGroup)
-            continue;
-        Uint16 el = e->getETag();
-        if (el == slot || (el >> 8) == slot)
-            delete ds.remove(e);
-    }
+    std::vector<DcmElement *> block;
+    for (DcmElement *e = next_element(ds, nullptr); e != nullptr; e = next_element(ds, e))
+        if (e->getGTag() == kGroup && (e->getETag() == slot || (e->getETag() >> 8) == slot))
+            block.push_back(e);
+    for (DcmElement *e : block)
+        delete ds.remove(e);
 }
 
 std::vector<uint8_t> block_aad(const PrivateBlock &b, const std::string &context,
