@@ -534,8 +534,14 @@ int decrypt(cm_dicom_object &o, const cm_dicom_open_params &p, cm_dicom_report &
     if (rc)
         return rc;
     DcmDataset &ds = *o.ff.getDataset();
-    if (st.block.block_version >= 2 && marks_restore(ds, st.block.marked_originals) != 0)
-        return cm_fail(err, CM_DICOM_EBLOCK, "the recorded original attributes cannot be restored");
+    if (st.block.block_version >= 2 && (rc = marks_restore(ds, st.block.marked_originals)) != 0) {
+        wipe_layout(st.layout); /* what was unmasked is not left in a failed object */
+        /* the record is authenticated: only DCMTK failing to store a value (out of memory) stops
+         * it, and that must not read as a damaged block (an alarm of tampering) */
+        return rc == CM_DICOM_EBLOCK
+                   ? cm_fail(err, rc, "the recorded original attributes cannot be restored")
+                   : cm_fail(err, CM_DICOM_ENOMEM, "the recorded original attributes could not be restored (out of memory)");
+    }
     block_remove(ds, st.block.slot);
     return 0;
 }

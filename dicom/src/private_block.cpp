@@ -16,6 +16,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <new>
 
@@ -263,6 +264,17 @@ int check_fields(PrivateBlock &b, const std::string &paths, cm_error *err)
     return 0;
 }
 
+/* Every field of two blocks alike (the slot aside). */
+bool same_fields(const PrivateBlock &a, const PrivateBlock &b)
+{
+    return a.block_version == b.block_version && a.engine_version == b.engine_version && a.profile == b.profile &&
+           a.key_id == b.key_id && a.nonce == b.nonce && a.transfer_syntax == b.transfer_syntax && a.paths == b.paths &&
+           a.lengths == b.lengths && a.word_bytes == b.word_bytes && a.segment_counts == b.segment_counts &&
+           a.segment_tags == b.segment_tags && a.object_tag == b.object_tag && a.bound_tags == b.bound_tags &&
+           a.bound_digests == b.bound_digests && a.identity_digests == b.identity_digests &&
+           a.marked_originals == b.marked_originals;
+}
+
 /* Associated-data encoding: little-endian fixed-width integers, strings and byte strings
  * prefixed by a 32-bit length. */
 struct AadWriter {
@@ -373,13 +385,14 @@ int block_write(DcmItem &ds, const PrivateBlock &b, cm_error *err)
     auto put_ul = [&](Uint16 off, const std::vector<uint32_t> &v) {
         if (c.bad())
             return;
-        DcmElement *e = new (std::nothrow) DcmUnsignedLong(field_tag(b.slot, off));
         std::vector<Uint32> w(v.begin(), v.end());
+        /* owned here until the data set takes it (anything below may throw std::bad_alloc) */
+        std::unique_ptr<DcmElement> e(new (std::nothrow) DcmUnsignedLong(field_tag(b.slot, off)));
         c = e ? e->putUint32Array(w.data(), static_cast<unsigned long>(w.size())) : EC_MemoryExhausted;
         if (c.good())
-            c = ds.insert(e, OFTrue);
-        else
-            delete e;
+            c = ds.insert(e.get(), OFTrue);
+        if (c.good())
+            e.release();
     };
     std::string paths;
     for (size_t i = 0; i < b.paths.size(); ++i)
@@ -414,6 +427,16 @@ int block_write(DcmItem &ds, const PrivateBlock &b, cm_error *err)
     }
     if (c.bad())
         return cm_fail(err, CM_DICOM_EINTERNAL, "cannot add the private block: %s", c.text());
+    /* DCMTK 3.6.7 can lose a value and say it kept it: DcmOtherByteOtherWord::putUint8Array
+     * returns success when the copy could not be allocated (alignValue resets the error), and
+     * the element is then written with length 0 - an encrypted object whose nonce or tags are
+     * gone can never be decrypted.  So the block is read back and must be what was meant. */
+    PrivateBlock back;
+    cm_error ignored = {0, ""};
+    if (block_read(ds, b.slot, back, &ignored) != 0 || !same_fields(back, b)) {
+        block_remove(ds, b.slot);
+        return cm_fail(err, CM_DICOM_ENOMEM, "the private block could not be stored (out of memory)");
+    }
     return 0;
 }
 
