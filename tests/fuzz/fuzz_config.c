@@ -8,6 +8,8 @@
  * and writing it out as an INI file and reading that back gives the same configuration. */
 #include "fuzz_common.h"
 
+#include <ctype.h>
+
 #include "chaosmask/config.h"
 
 static const char *path_of(char *buf, size_t n, const char *name)
@@ -53,10 +55,21 @@ static void size_text(uint64_t bytes, char *out, size_t n)
     snprintf(out, n, "%llu", (unsigned long long)bytes);
 }
 
+/* A value INI can hold as it is: inih trims white space around values (a path "x = /" is
+ * cleaned to "x = ", which no INI line can spell). */
+static int representable(const char *v)
+{
+    size_t n = strlen(v);
+    return n == 0 || (!isspace((unsigned char)v[0]) && !isspace((unsigned char)v[n - 1]));
+}
+
 /* c as an INI file that sets every key; 0 when a line would be longer than an INI line may be
- * (a relative path from the file, made absolute, can be). */
+ * (a relative path from the file, made absolute, can be) or a value cannot be written. */
 static size_t serialize(const cm_config *c, char *out, size_t n)
 {
+    if (!representable(c->keyring_dir) || !representable(c->archive_dir) || !representable(c->audit_path) ||
+        !representable(c->scp_aetitle))
+        return 0;
     char size[32];
     size_text(c->max_object_bytes, size, sizeof size);
     int len = snprintf(out, n,
