@@ -9,7 +9,9 @@ samples lack (multi-frame, 1-bit, planar RGB, YBR 4:2:2, 32-bit, signed, float a
 pixel data, overlay, icon, waveform, nested and undefined-length sequences), some of them also
 in implicit VR, big endian and deflate, and the format-1 objects of testdata/format1.  With
 --chaosmask, every plain seed is also encrypted by that program with the harnesses' fixed key
-(fuzz_common.h: bytes 0xA0..0xBF, id "fuzz"), the profiles taken in turn.
+(fuzz_common.h: bytes 0xA0..0xBF, id "fuzz"), the profiles taken in turn, and a few encrypted
+native objects are then compressed losslessly by DCMTK's dcmcrle, dcmcjpls and dcmcjpeg (their
+decryption decodes them first).
 Generated values come from fixed-seed generators; the SOP Instance UIDs are fixed too, so two
 runs write the same plain seeds (encrypted ones differ: every encryption has a fresh nonce)."""
 import io
@@ -212,6 +214,22 @@ def encrypt_all(chaosmask, plain):
             if r.returncode == 0 and os.path.exists(dst):
                 with open(dst, "rb") as f:
                     out["enc_" + name] = f.read()
+        # encrypted native objects compressed losslessly afterwards (a PACS may do that): their
+        # decryption runs DCMTK's decoders on them first (recode.cpp)
+        for name in ("gen_mf16_overlay_icon_ele.dcm", "pd_CT_small.dcm", "gen_rgb_planar1.dcm"):
+            if "enc_" + name not in out:
+                continue
+            src = os.path.join(tmp, "enc.dcm")
+            with open(src, "wb") as f:
+                f.write(out["enc_" + name])
+            for tool, suffix in (("dcmcrle", "rle"), ("dcmcjpls", "jls"), ("dcmcjpeg", "jpll")):
+                dst = os.path.join(tmp, "recoded.dcm")
+                if os.path.exists(dst):
+                    os.unlink(dst)
+                r = subprocess.run([tool, src, dst], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                if r.returncode == 0 and os.path.exists(dst):
+                    with open(dst, "rb") as f:
+                        out["enc_%s_%s.dcm" % (name[:-4], suffix)] = f.read()
     return out
 
 
