@@ -4,7 +4,7 @@
 # iofail.c, which fails the N-th write, fsync, fdatasync, syncfs, rename, close, fwrite, fflush
 # or fclose on a file of the work directory (EIO; ENOSPC and short writes too for write and
 # fwrite).  For each writer the calls of one successful run are counted, then every one of
-# them (of more than 20 calls of a kind, a spread of 18) is failed in turn, each time on a
+# them (of more than 8 calls of a kind, a spread of about 10) is failed in turn, each time on a
 # fresh copy of the work directory:
 #   encrypt IN OUT, decrypt IN OUT, encrypt --in-place, migrate rekey (in place), keygen
 #   --activate, migrate encrypt --out (a mirror) and in place, analyze (the research outputs),
@@ -30,7 +30,7 @@ fails=0 runs=0
 fail() { echo "FAIL $*"; fails=$((fails + 1)); }
 
 # ---- the pristine work directory ----
-mkdir -p "$P"/{in,out,rk,mig,mip,many,an}
+mkdir -p "$P"/{in,out,rk,mig,mip,an} "$WORK/many"
 cat >"$WORK/setup.ini" <<EOF
 [keyring]
 dir = $P/ring
@@ -50,7 +50,7 @@ cp "$SAMPLES/CT_small.dcm" "$P/mig/m1.dcm"
 cp "$SAMPLES/MR_small.dcm" "$P/mig/m2.dcm"
 cp "$SAMPLES/rtdose_1frame.dcm" "$P/mig/m3.dcm"
 cp "$P/mig"/*.dcm "$P/mip/"
-for i in $(seq -w 1 70); do cp "$SAMPLES/rtdose_1frame.dcm" "$P/many/f$i.dcm"; done
+for i in $(seq -w 1 70); do cp "$SAMPLES/rtdose_1frame.dcm" "$WORK/many/f$i.dcm"; done # copied in for its own test
 "$PHANTOM" shepp-logan 32 8 "$P/an/p.png" || exit 1
 cat >"$P/chaosmask.ini" <<EOF
 [keyring]
@@ -194,12 +194,13 @@ check_analyze() {
   [ "$1" -ne 0 ] || [ -e "$C/an/out/report.html" ] || fail "$3: success without the report"
 }
 
-# Which of MAX calls are failed: all of them up to 20; beyond (the research outputs' stdio
-# writes), the first five, the last three and every tenth of the rest.
+# Which of MAX calls are failed: all of them up to 8 (one file operation makes at most 6 calls
+# of a kind); of more (the ten research outputs, one writer each), the first three, the last
+# two and five spread between.
 calls_to_fail() {
-  local max=$1 n
-  if [ "$max" -le 20 ]; then seq 1 "$max"; return; fi
-  { seq 1 5; seq 6 $(((max + 9) / 10)) $((max - 3)); seq $((max - 2)) "$max"; } | sort -nu
+  local max=$1
+  if [ "$max" -le 8 ]; then seq 1 "$max"; return; fi
+  { seq 1 3; seq 4 $(((max + 4) / 6)) $((max - 2)); seq $((max - 1)) "$max"; } | sort -nu
 }
 
 # sweep NAME CHECK COMMAND...: every counted call of one successful run failed in turn
@@ -252,6 +253,7 @@ sweep analyze check_analyze analyze "$C/an/p.png" --out "$C/an/out"
 
 # 70 files: two journal commits; the first syncfs fails, the second succeeds
 reset_case
+cp -a "$WORK/many" "$C/many" && cp -a "$WORK/many" "$P/many"
 CHAOSMASK_IOFAIL_DIR=$C CHAOSMASK_IOFAIL=syncfs:1:eio "$CMI" --config "$C/chaosmask.ini" migrate encrypt \
   "$C/many" --out "$C/mirror" --journal "$C/many.journal" >/dev/null 2>"$WORK/err"; rc=$?
 if [ $rc -eq 0 ] || ! grep -q "could not be flushed" "$WORK/err"; then
