@@ -1,7 +1,7 @@
 /* fuzz_common.h - what the fuzz harnesses share: the fixed site key of their in-memory key
  * provider, an invariant that fails (reported as a crash, so libFuzzer keeps the input and
  * ctest fails), a private scratch directory for the readers that take a path, and small file
- * and memory-file helpers.  Header-only; C and C++.
+ * and memory-file functions.  Header-only; C and C++.
  *
  * The fixed key is bytes 0xA0, 0xA1, ... 0xBF under the key id "fuzz"; tests/fuzz/make_seeds.py
  * writes the same key into the key ring it encrypts the seed objects with, so the harnesses
