@@ -4,6 +4,7 @@
 set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config clang          # toolchains (clang: the reproducibility build)
+  libclang-rt-14-dev                               # libFuzzer and clang's sanitizer runtimes (scripts/fuzz.sh)
   libssl-dev zlib1g-dev libpng-dev libinih-dev     # OpenSSL, zlib, libpng, inih
   libsqlite3-dev                                   # the resume journal of `chaosmask migrate`
   libcairo2-dev                                    # charts of `chaosmask analyze` / `paper`

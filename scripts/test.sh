@@ -3,7 +3,9 @@
 #   1. release build + ctest (every test),
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build + ctest (every test),
 #   3. the engine alone with clang at -O0 and -O3 and without the AVX2 clones: each must
-#      reproduce the known-answer vectors in testdata/ exactly (and pass the engine tests).
+#      reproduce the known-answer vectors in testdata/ exactly (and pass the engine tests),
+#   4. every libFuzzer harness of tests/fuzz for 20 s (scripts/fuzz.sh 20; FUZZ_SECONDS
+#      changes it): no crash, leak or failed invariant.
 # Exits non-zero on the first failing stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,4 +33,6 @@ for variant in "clang-O0:-O0" "clang-O3:-O3" "clang-baseline:-O2 -DCM_NO_TARGET_
   cmake --build "build/$name" -j"$JOBS"
   (cd "build/$name" && ctest -j"$JOBS")
 done
+stage "fuzzing: every harness ${FUZZ_SECONDS:-20} s"
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 stage "all stages passed"

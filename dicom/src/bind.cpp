@@ -1,5 +1,5 @@
 /* bind.cpp - bound attributes, patient identity digests and the encryption marks (bind.h). */
-#include "bind.h"
+#include "internal.h"
 
 #include "chaosmask/dicom.h"
 
@@ -142,12 +142,11 @@ void append_sequence(std::string &out, DcmSequenceOfItems *sq)
 {
     out += 'S';
     append_u32(out, static_cast<uint32_t>(sq->card()));
-    for (unsigned long i = 0; i < sq->card(); ++i) {
-        DcmItem *item = sq->getItem(i);
+    for (DcmItem *item = next_item(*sq, nullptr); item != nullptr; item = next_item(*sq, item)) {
         out += 'I';
-        append_u32(out, static_cast<uint32_t>(item ? item->card() : 0));
-        for (unsigned long k = 0; item != nullptr && k < item->card(); ++k)
-            append_element(out, item->getElement(k));
+        append_u32(out, static_cast<uint32_t>(item->card()));
+        for (DcmElement *e = next_element(*item, nullptr); e != nullptr; e = next_element(*item, e))
+            append_element(out, e);
     }
 }
 

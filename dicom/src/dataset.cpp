@@ -15,6 +15,8 @@
 #include "recode.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcpixel.h>
+#include <dcmtk/dcmdata/dcstack.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 
 #include <cstdio>
@@ -291,6 +293,41 @@ int check_object_tag(DcmDataset &ds, OpenState &st, cm_error *err)
                       b.key_id.c_str());
 }
 
+/* DCMTK's decoders give 8-bit native Pixel Data back with VR OW, while most writers store 8-bit
+ * pixels as OB - and the object tag covers the VR the object was encrypted with.  After a
+ * decode, an object that does not authenticate as decoded is tried again with its 8-bit Pixel
+ * Data (and icons') as OB, and kept that way when that authenticates; else rc stands. */
+int authenticate_decoded_as_ob(DcmDataset &ds, OpenState &st, int rc)
+{
+    std::vector<DcmPixelData *> changed;
+    DcmStack stack;
+    while (ds.search(DCM_PixelData, stack, ESM_afterStackTop, OFTrue).good()) {
+        DcmObject *top = stack.top();
+        DcmObject *parent = stack.card() > 1 ? stack.elem(1) : &ds; /* the search root is not on the stack */
+        Uint16 bits = 0;
+        if (top->ident() != EVR_PixelData || top->getVR() != EVR_OW ||
+            (parent->ident() != EVR_dataset && parent->ident() != EVR_item) ||
+            static_cast<DcmItem *>(parent)->findAndGetUint16(DCM_BitsAllocated, bits).bad() || bits > 8)
+            continue;
+        changed.push_back(static_cast<DcmPixelData *>(top));
+    }
+    if (changed.empty())
+        return rc;
+    for (DcmPixelData *px : changed)
+        px->setVR(EVR_OB);
+    std::vector<ProtectedElement> layout;
+    cm_error scratch = {0, ""};
+    if (layout_collect(ds, ds.getOriginalXfer(), st.block.block_version, layout, &scratch) == 0) {
+        std::swap(st.layout, layout);
+        if (check_layout(st, &scratch) == 0 && check_object_tag(ds, st, &scratch) == 0)
+            return 0;
+        std::swap(st.layout, layout);
+    }
+    for (DcmPixelData *px : changed)
+        px->setVR(EVR_OW);
+    return rc;
+}
+
 /* Format 2: the bound attributes (named when changed), then the identity against the policy. */
 int check_bindings(DcmDataset &ds, const cm_dicom_open_params &p, Purpose why, OpenState &st, cm_error *err)
 {
@@ -349,7 +386,11 @@ int authenticate(cm_dicom_object &o, const cm_dicom_open_params &p, Purpose why,
     rep.block_version = st.block.block_version;
     if ((rc = object_context(ds, st.context, err)) || (rc = undo_recoding(o, st.block, rep, err)) ||
         (rc = layout_collect(ds, ds.getOriginalXfer(), st.block.block_version, st.layout, err)) ||
-        (rc = check_layout(st, err)) || (rc = derive_key(p, st, err)) || (rc = check_object_tag(ds, st, err)))
+        (rc = check_layout(st, err)) || (rc = derive_key(p, st, err)))
+        return rc;
+    if ((rc = check_object_tag(ds, st, err)) == CM_DICOM_EAUTH && o.xfer_changed)
+        rc = authenticate_decoded_as_ob(ds, st, rc);
+    if (rc)
         return rc;
     if (st.block.block_version >= 2 && (rc = check_bindings(ds, p, why, st, err)))
         return rc;
@@ -534,8 +575,14 @@ int decrypt(cm_dicom_object &o, const cm_dicom_open_params &p, cm_dicom_report &
     if (rc)
         return rc;
     DcmDataset &ds = *o.ff.getDataset();
-    if (st.block.block_version >= 2 && marks_restore(ds, st.block.marked_originals) != 0)
-        return cm_fail(err, CM_DICOM_EBLOCK, "the recorded original attributes cannot be restored");
+    if (st.block.block_version >= 2 && (rc = marks_restore(ds, st.block.marked_originals)) != 0) {
+        wipe_layout(st.layout); /* what was unmasked is not left in a failed object */
+        /* the record is authenticated: only DCMTK failing to store a value (out of memory) stops
+         * it, and that must not read as a damaged block (an alarm of tampering) */
+        return rc == CM_DICOM_EBLOCK
+                   ? cm_fail(err, rc, "the recorded original attributes cannot be restored")
+                   : cm_fail(err, CM_DICOM_ENOMEM, "the recorded original attributes could not be restored (out of memory)");
+    }
     block_remove(ds, st.block.slot);
     return 0;
 }

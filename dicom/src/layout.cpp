@@ -294,9 +294,9 @@ int layout_encapsulated_pixels(DcmItem &item, DcmPixelData *px, E_TransferSyntax
     pe.word_bytes = 1;
     /* The offset tables stay in the clear (readers need them) but are authenticated: a changed
      * table would reorder frames. */
-    DcmPixelItem *bot = nullptr;
+    DcmPixelItem *bot = static_cast<DcmPixelItem *>(seq->nextInContainer(nullptr));
     Uint8 *bot_bytes = nullptr;
-    if (seq->getItem(bot, 0).bad() || bot == nullptr ||
+    if (bot == nullptr ||
         (bot->getLength() > 0 && (bot->getUint8Array(bot_bytes).bad() || bot_bytes == nullptr)))
         return cm_fail(err, CM_DICOM_EINPUT, "%s: the offset table cannot be read", where.c_str());
     bind_bytes(pe, "BOT", bot_bytes, bot->getLength());
@@ -307,9 +307,11 @@ int layout_encapsulated_pixels(DcmItem &item, DcmPixelData *px, E_TransferSyntax
             eot->getUint8Array(eot_bytes).good())
             bind_bytes(pe, tag_hex(t).c_str(), eot_bytes, eot->getLength());
     }
+    /* one step per fragment from the previous one (getItem(i) walks from the start each time) */
+    DcmPixelItem *frag = bot;
     for (unsigned long i = 1; i < n; ++i) {
-        DcmPixelItem *frag = nullptr;
-        if (seq->getItem(frag, i).bad() || frag == nullptr)
+        frag = static_cast<DcmPixelItem *>(seq->nextInContainer(frag));
+        if (frag == nullptr)
             return cm_fail(err, CM_DICOM_EINPUT, "%s: fragment %lu cannot be read", where.c_str(), i);
         uint8_t *data = nullptr;
         size_t len = frag->getLength();
@@ -446,10 +448,10 @@ int layout_waveforms(DcmItem &ds, std::vector<ProtectedElement> &out, cm_error *
     DcmSequenceOfItems *seq = nullptr;
     if (ds.findAndGetSequence(DCM_WaveformSequence, seq).bad() || seq == nullptr)
         return 0;
-    for (unsigned long i = 0; i < seq->card(); ++i) {
-        DcmItem *item = seq->getItem(i);
+    unsigned long i = 0;
+    for (DcmItem *item = next_item(*seq, nullptr); item != nullptr; item = next_item(*seq, item), ++i) {
         DcmElement *e = nullptr;
-        if (item == nullptr || item->findAndGetElement(DCM_WaveformData, e, OFFalse).bad() || e == nullptr)
+        if (item->findAndGetElement(DCM_WaveformData, e, OFFalse).bad() || e == nullptr)
             continue;
         char pbuf[CM_DICOM_PATH_MAX];
         snprintf(pbuf, sizeof pbuf, "%s/%lu/%s", tag_hex(DCM_WaveformSequence).c_str(), i,
@@ -500,10 +502,8 @@ int layout_icons(DcmItem &ds, E_TransferSyntax xfer, std::vector<ProtectedElemen
     DcmSequenceOfItems *seq = nullptr;
     if (ds.findAndGetSequence(DCM_IconImageSequence, seq).bad() || seq == nullptr)
         return 0;
-    for (unsigned long i = 0; i < seq->card(); ++i) {
-        DcmItem *item = seq->getItem(i);
-        if (item == nullptr)
-            continue;
+    unsigned long i = 0;
+    for (DcmItem *item = next_item(*seq, nullptr); item != nullptr; item = next_item(*seq, item), ++i) {
         char prefix[32];
         snprintf(prefix, sizeof prefix, "%s/%lu/", tag_hex(DCM_IconImageSequence).c_str(), i);
         int rc = layout_pixel_data(*item, xfer, prefix, out, err);

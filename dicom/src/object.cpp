@@ -7,6 +7,7 @@
 #include "chaosmask/dicom_dataset.h"
 #include "chaosmask/dicom_precheck.h"
 
+#include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcostrma.h>
@@ -100,18 +101,15 @@ class FdOutputStream : public DcmOutputStream {
  * otherwise), so an unchanged object is rewritten byte for byte. */
 bool has_undefined_length_sequence(DcmItem &item)
 {
-    for (unsigned long i = 0; i < item.card(); ++i) {
-        DcmElement *e = item.getElement(i);
-        if (e == nullptr || e->ident() != EVR_SQ)
+    for (DcmElement *e = next_element(item, nullptr); e != nullptr; e = next_element(item, e)) {
+        if (e->ident() != EVR_SQ)
             continue;
         DcmSequenceOfItems *sq = static_cast<DcmSequenceOfItems *>(e);
         if (sq->getLengthField() == DCM_UndefinedLength)
             return true;
-        for (unsigned long k = 0; k < sq->card(); ++k) {
-            DcmItem *it = sq->getItem(k);
-            if (it != nullptr && (it->getLengthField() == DCM_UndefinedLength || has_undefined_length_sequence(*it)))
+        for (DcmItem *it = next_item(*sq, nullptr); it != nullptr; it = next_item(*sq, it))
+            if (it->getLengthField() == DCM_UndefinedLength || has_undefined_length_sequence(*it))
                 return true;
-        }
     }
     return false;
 }
@@ -312,6 +310,13 @@ extern "C" int cm_dicom_write_fd(cm_dicom_object *obj, int fd, int as_read, cm_e
          * byte (DCMTK would otherwise stamp its own implementation UID); it is updated only where
          * the transfer syntax changed or when there was none (a bare data set). */
         const bool keep_meta = !obj->bare && obj->out_xfer == ds->getOriginalXfer() && !obj->xfer_changed;
+        /* ...but its group length must count what is written: DCMTK drops an element it read
+         * twice, and a stale (0002,0000) would make readers take data set bytes for meta
+         * elements (an object that decrypted fine was written unreadable).  An intact meta
+         * header keeps its value. */
+        if (keep_meta && ff.getMetaInfo() != nullptr &&
+            ff.getMetaInfo()->tagExists(DCM_FileMetaInformationGroupLength))
+            ff.getMetaInfo()->computeGroupLengthAndPadding(EGL_recalcGL, EPD_noChange, EXS_LittleEndianExplicit);
         /* Group lengths are kept as received (no value changes length) unless our group has one. */
         E_GrpLenEncoding gl =
             ds->tagExists(DcmTagKey(CM_DICOM_PRIVATE_GROUP, 0x0000)) ? EGL_recalcGL : EGL_noChange;

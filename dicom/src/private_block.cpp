@@ -16,6 +16,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <new>
 
@@ -263,6 +264,17 @@ int check_fields(PrivateBlock &b, const std::string &paths, cm_error *err)
     return 0;
 }
 
+/* Every field of two blocks alike (the slot aside). */
+bool same_fields(const PrivateBlock &a, const PrivateBlock &b)
+{
+    return a.block_version == b.block_version && a.engine_version == b.engine_version && a.profile == b.profile &&
+           a.key_id == b.key_id && a.nonce == b.nonce && a.transfer_syntax == b.transfer_syntax && a.paths == b.paths &&
+           a.lengths == b.lengths && a.word_bytes == b.word_bytes && a.segment_counts == b.segment_counts &&
+           a.segment_tags == b.segment_tags && a.object_tag == b.object_tag && a.bound_tags == b.bound_tags &&
+           a.bound_digests == b.bound_digests && a.identity_digests == b.identity_digests &&
+           a.marked_originals == b.marked_originals;
+}
+
 /* Associated-data encoding: little-endian fixed-width integers, strings and byte strings
  * prefixed by a 32-bit length. */
 struct AadWriter {
@@ -311,12 +323,16 @@ namespace chaosmask {
 
 int block_find(DcmItem &ds, uint16_t *slot)
 {
+    /* one pass over the data set (its elements are in tag order, so the lowest slot comes
+     * first), not a search per slot: 240 searches made every call cost 240 walks of the list */
     int found = 0;
-    for (Uint16 bb = 0x10; bb <= 0xFF; ++bb) {
+    for (DcmElement *e = next_element(ds, nullptr); e != nullptr; e = next_element(ds, e)) {
+        if (e->getGTag() != kGroup || e->getETag() < 0x10 || e->getETag() > 0xFF)
+            continue;
         OFString creator;
-        if (ds.findAndGetOFString(DcmTagKey(kGroup, bb), creator).good() && creator == kCreator) {
+        if (e->getOFString(creator, 0).good() && creator == kCreator) {
             if (found++ == 0)
-                *slot = bb;
+                *slot = e->getETag();
         }
     }
     /* two blocks: one would survive a decrypt and make plaintext look encrypted */
@@ -337,9 +353,8 @@ bool key_id_syntax_ok(const std::string &id)
 int block_free_slot(DcmItem &ds, uint16_t *slot, cm_error *err)
 {
     bool used[256] = {false};
-    for (unsigned long i = 0; i < ds.card(); ++i) {
-        DcmElement *e = ds.getElement(i);
-        if (e == nullptr || e->getGTag() != kGroup)
+    for (DcmElement *e = next_element(ds, nullptr); e != nullptr; e = next_element(ds, e)) {
+        if (e->getGTag() != kGroup)
             continue;
         Uint16 el = e->getETag();
         if (el >= 0x0010 && el <= 0x00FF)
@@ -370,13 +385,14 @@ int block_write(DcmItem &ds, const PrivateBlock &b, cm_error *err)
     auto put_ul = [&](Uint16 off, const std::vector<uint32_t> &v) {
         if (c.bad())
             return;
-        DcmElement *e = new (std::nothrow) DcmUnsignedLong(field_tag(b.slot, off));
         std::vector<Uint32> w(v.begin(), v.end());
+        /* owned here until the data set takes it (anything below may throw std::bad_alloc) */
+        std::unique_ptr<DcmElement> e(new (std::nothrow) DcmUnsignedLong(field_tag(b.slot, off)));
         c = e ? e->putUint32Array(w.data(), static_cast<unsigned long>(w.size())) : EC_MemoryExhausted;
         if (c.good())
-            c = ds.insert(e, OFTrue);
-        else
-            delete e;
+            c = ds.insert(e.get(), OFTrue);
+        if (c.good())
+            e.release();
     };
     std::string paths;
     for (size_t i = 0; i < b.paths.size(); ++i)
@@ -411,6 +427,16 @@ int block_write(DcmItem &ds, const PrivateBlock &b, cm_error *err)
     }
     if (c.bad())
         return cm_fail(err, CM_DICOM_EINTERNAL, "cannot add the private block: %s", c.text());
+    /* DCMTK 3.6.7 can lose a value and say it kept it: DcmOtherByteOtherWord::putUint8Array
+     * returns success when the copy could not be allocated (alignValue resets the error), and
+     * the element is then written with length 0 - an encrypted object whose nonce or tags are
+     * gone can never be decrypted.  So the block is read back and must be what was meant. */
+    PrivateBlock back;
+    cm_error ignored = {0, ""};
+    if (block_read(ds, b.slot, back, &ignored) != 0 || !same_fields(back, b)) {
+        block_remove(ds, b.slot);
+        return cm_fail(err, CM_DICOM_ENOMEM, "the private block could not be stored (out of memory)");
+    }
     return 0;
 }
 
@@ -446,14 +472,12 @@ int block_read(DcmItem &ds, uint16_t slot, PrivateBlock &b, cm_error *err)
 
 void block_remove(DcmItem &ds, uint16_t slot)
 {
-    for (unsigned long i = ds.card(); i-- > 0;) {
-        DcmElement *e = ds.getElement(i);
-        if (e == nullptr || e->getGTag() != kGroup)
-            continue;
-        Uint16 el = e->getETag();
-        if (el == slot || (el >> 8) == slot)
-            delete ds.remove(e);
-    }
+    std::vector<DcmElement *> block;
+    for (DcmElement *e = next_element(ds, nullptr); e != nullptr; e = next_element(ds, e))
+        if (e->getGTag() == kGroup && (e->getETag() == slot || (e->getETag() >> 8) == slot))
+            block.push_back(e);
+    for (DcmElement *e : block)
+        delete ds.remove(e);
 }
 
 std::vector<uint8_t> block_aad(const PrivateBlock &b, const std::string &context,

@@ -7,6 +7,7 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcpixel.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
+#include <dcmtk/dcmdata/dcstack.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/dcmjpeg/djdecode.h>
 #include <dcmtk/dcmjpls/djdecode.h>
@@ -88,10 +89,13 @@ int recode_decode(DcmDataset &ds, const RecodePlan &plan, cm_error *err)
     if (c.bad() || !ds.canWriteXfer(EXS_LittleEndianExplicit))
         return cm_fail(err, CM_DICOM_EUNSUPPORTED, "the %s pixel data cannot be decoded: %s",
                           DcmXfer(plan.from).getXferName(), c.bad() ? c.text() : "no decoder");
-    /* the encapsulated original representation is no longer wanted */
-    DcmElement *e = nullptr;
-    if (ds.findAndGetElement(DCM_PixelData, e, OFFalse).good() && e != nullptr)
-        static_cast<DcmPixelData *>(e)->removeAllButCurrentRepresentations();
+    /* the encapsulated original representations are no longer wanted: of the Pixel Data and of
+     * every nested one (DCMTK compresses an icon's pixels with the image's), or the layout
+     * would still see an icon as encapsulated */
+    DcmStack stack;
+    while (ds.search(DCM_PixelData, stack, ESM_afterStackTop, OFTrue).good())
+        if (stack.top()->ident() == EVR_PixelData)
+            static_cast<DcmPixelData *>(stack.top())->removeAllButCurrentRepresentations();
     ds.updateOriginalXfer();
     (void)err;
     return 0;

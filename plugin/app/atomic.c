@@ -329,6 +329,8 @@ int cm_atomic_commit(cm_atomic *f, cm_error *err)
      * little left to write */
     if (rc == 0 && f->opts.sync == CM_ATOMIC_SYNC_DEFER)
         (void)sync_file_range(f->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    struct stat before;
+    const int existed = lstat(f->path, &before) == 0;
     /* renamed while the lock is still held, so no cleaner can take it for stale meanwhile */
     if (rc == 0 && rename_into_place(f) != 0)
         rc = cm_fail(err, CM_APP_EIO, "%s: %s: %s; nothing was changed", f->path,
@@ -339,12 +341,25 @@ int cm_atomic_commit(cm_atomic *f, cm_error *err)
     }
     cleanup_unregister(f->slot);
     f->slot = -1;
-    int closed = close(f->fd);
+    const int close_errno = close(f->fd) != 0 ? errno : 0;
     f->fd = -1;
-    rc = f->opts.sync == CM_ATOMIC_SYNC_FULL ? cm_fsync_dir(f->dir, err) : 0;
-    if (rc == 0 && closed != 0)
-        rc = cm_fail(err, CM_APP_EIO, "%s: written, but closing it failed: %s", f->path, strerror(errno));
-    return rc;
+    cm_error why = {0, ""};
+    if (f->opts.sync == CM_ATOMIC_SYNC_FULL)
+        rc = cm_fsync_dir(f->dir, &why);
+    if (rc == 0 && close_errno != 0)
+        rc = cm_fail(&why, CM_APP_EIO, "closing it failed: %s", strerror(close_errno));
+    if (rc == 0)
+        return 0;
+    /* The file is complete under its name, but may not survive a crash.  A new name is taken
+     * back, so a failure leaves no output; a file that was replaced cannot be put back. */
+    if (!existed && unlink(f->path) == 0) {
+        cm_fsync_dir(f->dir, NULL);
+        return cm_fail(err, CM_APP_EIO, "%s: %s; the new file was removed again, nothing was changed", f->path,
+                       why.msg);
+    }
+    f->replaced = 1;
+    return cm_fail(err, CM_APP_EIO, "%s: replaced, but %s: the new content may not survive a crash", f->path,
+                   why.msg);
 }
 
 void cm_atomic_abort(cm_atomic *f)

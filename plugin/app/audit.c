@@ -29,7 +29,8 @@ struct cm_audit {
 
 static int open_log(cm_audit *a, cm_error *err)
 {
-    int fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+    /* read as well as appended to: the last byte tells whether a record was cut short */
+    int fd = open(a->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
     if (fd < 0)
         return cm_fail(err, CM_APP_EAUDIT, "audit log %s cannot be opened: %s%s", a->path, strerror(errno),
                        errno == ELOOP ? " (it is a symbolic link)" : "");
@@ -184,6 +185,29 @@ static void build_line(const cm_audit *a, const cm_audit_event *ev, cm_json *j)
     cm_json_object_end(j);
 }
 
+/* The log is empty or its last byte ends a line (also when it cannot be read: nothing to repair). */
+static int ends_with_newline(int fd)
+{
+    struct stat st;
+    char last;
+    if (fstat(fd, &st) != 0 || st.st_size == 0)
+        return 1;
+    return pread(fd, &last, 1, st.st_size - 1) != 1 || last == '\n';
+}
+
+/* Takes (F_WRLCK, waiting) or releases (F_UNLCK) the whole-file record lock. */
+static int log_lock(int fd, short type)
+{
+    struct flock l;
+    memset(&l, 0, sizeof l);
+    l.l_type = type;
+    l.l_whence = SEEK_SET;
+    int rc;
+    while ((rc = fcntl(fd, F_SETLKW, &l)) != 0 && errno == EINTR)
+        ;
+    return rc;
+}
+
 /* Opens the file again when it was renamed or removed (log rotation). */
 static int follow_rotation(cm_audit *a, cm_error *err)
 {
@@ -209,8 +233,27 @@ int cm_audit_write(cm_audit *a, const cm_audit_event *ev, cm_error *err)
     pthread_mutex_lock(&a->lock);
     cm_error why;
     int rc = follow_rotation(a, &why);
+    const char *line = j.buf;
+    char *repaired = NULL;
+    /* Writers of other processes are kept out while the last byte is read and the record
+     * appended (without the lock, another writer's record in progress looks like a cut one).
+     * A POSIX record lock belongs to the process, so it also keeps out the children a service
+     * forks with this descriptor (flock would not: they share the open file); where locks are
+     * not supported the check is skipped. */
+    const int locked = rc == 0 && log_lock(a->fd, F_WRLCK) == 0;
+    if (locked && !ends_with_newline(a->fd)) {
+        /* a record cut short (a full disk) must not swallow this one: end it first */
+        if ((repaired = malloc(len + 2)) != NULL) {
+            repaired[0] = '\n';
+            memcpy(repaired + 1, j.buf, len + 1);
+            line = repaired;
+            len++;
+        }
+    }
     if (rc == 0) {
-        ssize_t n = write(a->fd, j.buf, len + 1);
+        ssize_t n = write(a->fd, line, len + 1);
+        if (locked)
+            log_lock(a->fd, F_UNLCK);
         if (n != (ssize_t)(len + 1))
             rc = cm_fail(err, CM_APP_EIO, "audit log %s: write failed: %s", a->path,
                          n < 0 ? strerror(errno) : "short write (disk full?)");
@@ -220,6 +263,7 @@ int cm_audit_write(cm_audit *a, const cm_audit_event *ev, cm_error *err)
         rc = cm_fail(err, CM_APP_EIO, "%s", why.msg);
     }
     pthread_mutex_unlock(&a->lock);
+    free(repaired);
     cm_json_free(&j);
     return rc;
 }

@@ -312,6 +312,11 @@ static int journal_open(run *r, cm_error *err)
  * journal never holds an outcome a crash could still undo.  0, or -1 with r->sync_errno set. */
 static int make_durable(run *r)
 {
+    /* Once a syncfs has failed, the outputs it should have flushed may be lost even though a
+     * later syncfs succeeds (the kernel reports a writeback error once): nothing more is
+     * committed in this run, and --resume redoes every file since the last good commit. */
+    if (r->sync_errno != 0)
+        return -1;
     for (size_t i = 0; i < r->nsync; i++)
         if (syncfs(r->sync_fds[i]) != 0) {
             if (r->sync_errno == 0)

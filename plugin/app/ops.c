@@ -259,7 +259,9 @@ int cm_op_decrypt_file(cm_app *app, const char *in, const char *out, cm_op_resul
         goto done;
     }
     if (commit_output(&c, &f) != 0)
-        audit(&c, "decrypt", NULL, "the decrypted output could not be written: nothing was left");
+        audit(&c, "decrypt", f.replaced ? c.target : NULL,
+              f.replaced ? "the decrypted output replaced the old file but may not survive a crash"
+                         : "the decrypted output could not be written: nothing was left");
 done:
     op_end(&c);
     return r->code;

@@ -4,7 +4,9 @@
 #ifndef CHAOSMASK_TESTS_CONFIG_FIXTURE_H
 #define CHAOSMASK_TESTS_CONFIG_FIXTURE_H
 
-#define _GNU_SOURCE /* nftw, mkdtemp */
+#ifndef _GNU_SOURCE /* nftw, mkdtemp (C++ compilers define it already) */
+#define _GNU_SOURCE
+#endif
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>

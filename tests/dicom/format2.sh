@@ -6,8 +6,9 @@
 #   - patient identity changed: refused by default (exit 9), decrypted with an audit record
 #     under `patient_identity = allow`, accepted again after `chaosmask rebind`;
 #   - native transcoding (dcmconv +te/+tb/+td/+ti, also through a tool that turns the block
-#     into UN) and lossless compression (dcmcrle, dcmcjpls) after encryption: decrypt gives the
-#     original pixels; lossy compression: its own message and exit 10;
+#     into UN) and lossless compression (dcmcrle, dcmcjpls, dcmcjpeg) after encryption: decrypt
+#     gives the original pixels (also of 8-bit OB pixels and of an icon, which the decoders give
+#     back as OW and compress along); lossy compression: its own message and exit 10;
 #   - fail closed: the marks viewers show, the originals restored exactly; a stripped block is
 #     refused by encrypt (exit 4) and named by decrypt; pixels that are a mask refused unless
 #     --force; inspect names a damaged block field;
@@ -120,6 +121,38 @@ for tool in "dcmcrle" "dcmcjpls" "dcmcjpeg"; do
     ok "$tool (lossless) then decrypt: original pixels, native syntax ($msg)"
   else fail "$tool then decrypt: exit $rc ($msg)"; fi
   rm -f c.dcm c.out.dcm
+done
+# the decoders give 8-bit pixels back as OW (most writers store OB, which the tag covers) and
+# compress an icon's pixels with the image's: both decrypt to the original data set
+/usr/bin/python3 - ob8.dcm <<'PY'
+import sys
+from pydicom.dataset import FileDataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian
+m = FileMetaDataset(); m.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+m.MediaStorageSOPInstanceUID = "1.2.826.0.1.3680043.10.1049.400.1"; m.TransferSyntaxUID = ExplicitVRLittleEndian
+ds = FileDataset(None, {}, file_meta=m, preamble=b"\0" * 128)
+ds.is_little_endian, ds.is_implicit_VR = True, False
+ds.SOPClassUID, ds.SOPInstanceUID = m.MediaStorageSOPClassUID, m.MediaStorageSOPInstanceUID
+ds.StudyInstanceUID, ds.SeriesInstanceUID = "1.2.826.0.1.3680043.10.1049.400.2", "1.2.826.0.1.3680043.10.1049.400.3"
+ds.PatientName, ds.PatientID, ds.Modality = "Eight^Bit", "CM-OB8", "OT"
+ds.Rows = ds.Columns = 16
+ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+ds.PixelData = bytes((i * 7) % 251 for i in range(256))
+ds["PixelData"].VR = "OB"
+ds.save_as(sys.argv[1], write_like_original=False)
+PY
+dataset() { dcmdump -q +L "$1" | grep -v '^(0002,'; }
+for src in ob8.dcm "$F1/mf5_icon.dcm"; do
+  cm encrypt -q "$src" e.dcm || { fail "encrypt $src"; continue; }
+  for tool in dcmcrle dcmcjpls dcmcjpeg; do
+    rm -f c.dcm c.out.dcm
+    $tool e.dcm c.dcm 2>/dev/null || { fail "$tool $src"; continue; }
+    if cm decrypt -q c.dcm c.out.dcm && [ "$(dataset c.out.dcm)" = "$(dataset "$src")" ]; then
+      ok "$(basename "$src"), encrypted, $tool, decrypted: the original data set (VRs and icon included)"
+    else fail "$(basename "$src"), encrypted, $tool, decrypted: not the original"; fi
+  done
+  rm -f e.dcm
 done
 dcmcjpeg +eb ct.enc.dcm lossy.dcm 2>/dev/null
 run 10 "compressed lossily.*cannot be decrypted" cm decrypt lossy.dcm lossy.out.dcm

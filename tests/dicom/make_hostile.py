@@ -21,6 +21,11 @@ run past their own ends, for the structure check (dicom_precheck.h) and its test
   garbage_after.dcm             a valid object followed by bytes that are no element
   short_garbage_after.dcm       a valid object followed by 5 stray bytes
   valid_small.dcm               a valid object (some nesting, a private UN sequence)
+  wide_elements.dcm             200,000 empty private elements before 8x8 pixels
+  wide_fragments.dcm            encapsulated pixel data of 200,000 one-frame fragments
+  wide_items.dcm                a Per-frame Functional Groups Sequence of 200,000 items
+                                (the wide_ files are valid: reading them must take time in
+                                proportion to their size, not its square)
 
 Only the standard library: every byte is written here, nothing is parsed."""
 import os
@@ -186,6 +191,31 @@ def main():
     split = b.index(LE.tag(0x0010, 0x0010))  # keep the tags in ascending order
     write(outdir, "valid_small.dcm",
           part10(EXPLICIT_LE, b[:split] + private_un + b[split:] + nested_undefined(LE, 4)))
+
+    # wide objects, within every limit
+    n_wide = 200000
+    uids = (LE.elem(0x0020, 0x000D, b"UI", pad(b"1.2.826.0.1.3680043.10.1234.2", b"\0"))
+            + LE.elem(0x0020, 0x000E, b"UI", pad(b"1.2.826.0.1.3680043.10.1234.3", b"\0")))
+
+    def image(frames):
+        return (LE.elem(0x0028, 0x0002, b"US", struct.pack("<H", 1)) + LE.elem(0x0028, 0x0004, b"CS", b"MONOCHROME2 ")
+                + LE.elem(0x0028, 0x0008, b"IS", pad(str(frames).encode()))
+                + LE.elem(0x0028, 0x0010, b"US", struct.pack("<H", 8 if frames == 1 else 1))
+                + LE.elem(0x0028, 0x0011, b"US", struct.pack("<H", 8 if frames == 1 else 1))
+                + b"".join(LE.elem(0x0028, e, b"US", struct.pack("<H", v)) for e, v in
+                           ((0x0100, 8), (0x0101, 8), (0x0102, 7), (0x0103, 0))))
+    private = b"".join(LE.elem(0x0011 + 2 * (i // 0xF000), 0x1000 + i % 0xF000, b"LO", b"") for i in range(n_wide))
+    write(outdir, "wide_elements.dcm", part10(EXPLICIT_LE, base(LE) + private + uids + image(1)
+                                              + LE.elem(0x7FE0, 0x0010, b"OB", bytes(range(64)))))
+    fragments = LE.item(0) + (LE.item(2) + b"\x11\x22") * n_wide
+    encapsulated = LE.elem_header(0x7FE0, 0x0010, b"OB", UNDEFINED) + fragments + LE.seq_end()
+    write(outdir, "wide_fragments.dcm", part10("1.2.840.10008.1.2.4.50", base(LE) + uids + image(n_wide)
+                                               + encapsulated))
+    groups = LE.item(0) * n_wide
+    write(outdir, "wide_items.dcm", part10(EXPLICIT_LE, base(LE) + uids + image(n_wide)
+                                           + LE.elem(0x5200, 0x9230, b"SQ", groups)
+                                           + LE.elem(0x7FE0, 0x0010, b"OB", bytes(n_wide))))
+
 
 if __name__ == "__main__":
     main()

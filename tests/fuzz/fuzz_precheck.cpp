@@ -12,15 +12,10 @@
  * reported as a crash.  Sanitizers catch reads outside the buffer and undefined behaviour in the
  * check itself.
  *
- * Not part of the default build.  From the top of the source tree, with clang 14 and
- * libclang-rt-14-dev (which carries libFuzzer):
- *
- *   clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
- *     -Idicom/include -Idicom/src -Icore/include tests/fuzz/fuzz_precheck.cpp \
- *     dicom/src/precheck.cpp -ldcmdata -loflog -lofstd -lz -o build/fuzz_precheck
- *   mkdir -p build/fuzz_seeds && for f in $(find /usr/lib/python3/dist-packages/pydicom/data/test_files \
- *     -name '*.dcm'); do { printf '\0'; cat "$f"; } >"build/fuzz_seeds/$(basename "$f")"; done
- *   build/fuzz_precheck -max_len=65536 -max_total_time=600 build/fuzz_corpus build/fuzz_seeds
+ * Built like every harness of tests/fuzz (CMakeLists.txt there): a libFuzzer program in the
+ * fuzz build (scripts/fuzz.sh, seeds from make_seeds.py: the sample files with byte 0 and
+ * their bare data sets with the form byte of their transfer syntax), a replay program that
+ * ctest runs in every other build.
  */
 #include "chaosmask/dicom.h"
 #include "chaosmask/dicom_precheck.h"
@@ -52,16 +47,16 @@ void measure(DcmItem *top, unsigned &depth, uint64_t &elements)
     while (!todo.empty()) {
         auto [item, d] = todo.back();
         todo.pop_back();
-        for (unsigned long i = 0; i < item->card(); ++i) {
-            DcmElement *e = item->getElement(i);
+        /* nextInContainer: getElement(i) and getItem(k) walk the list from its start */
+        for (DcmObject *o = item->nextInContainer(nullptr); o != nullptr; o = item->nextInContainer(o)) {
             ++elements;
-            if (e == nullptr || e->ident() != EVR_SQ)
+            if (o->ident() != EVR_SQ)
                 continue;
-            DcmSequenceOfItems *sq = static_cast<DcmSequenceOfItems *>(e);
+            DcmSequenceOfItems *sq = static_cast<DcmSequenceOfItems *>(o);
             depth = std::max(depth, d + 1);
-            for (unsigned long k = 0; k < sq->card(); ++k) {
+            for (DcmObject *it = sq->nextInContainer(nullptr); it != nullptr; it = sq->nextInContainer(it)) {
                 ++elements;
-                todo.push_back({sq->getItem(k), d + 1});
+                todo.push_back({static_cast<DcmItem *>(it), d + 1});
             }
         }
     }

@@ -57,6 +57,8 @@ typedef struct cm_atomic {
     int fd;                    /* write here (or through cm_atomic_stream) */
     FILE *stream;
     int slot;                  /* signal-cleanup slot, -1 when none */
+    int replaced;              /* commit failed after its rename had replaced a file: the new
+                                  content is in place but may not survive a crash */
     cm_atomic_opts opts;
     struct stat like;
     char path[CM_PATH_MAX];    /* the target */
@@ -71,7 +73,9 @@ int cm_atomic_write(cm_atomic *f, const void *buf, size_t len, cm_error *err);
 /* A stdio stream on the temporary file (created once; flushed by commit).  NULL on failure. */
 FILE *cm_atomic_stream(cm_atomic *f);
 /* Owner/mode/times, fsync, rename over the target, fsync of the directory.  On failure the
- * temporary file is removed and the target is as it was.  0 or CM_APP_EIO. */
+ * temporary file is removed and the target is as it was - except when the rename is done and
+ * the directory cannot be synced (or the file closed): a new name is then removed again, but a
+ * file that was replaced stays replaced (f->replaced is set).  0 or CM_APP_EIO. */
 int cm_atomic_commit(cm_atomic *f, cm_error *err);
 /* Gives up: removes the temporary file.  Safe after a failed open or commit. */
 void cm_atomic_abort(cm_atomic *f);

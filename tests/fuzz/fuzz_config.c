@@ -1,0 +1,138 @@
+/* fuzz_config.c - libFuzzer harness for the configuration reader (config.h: inih and our line
+ * reader and value checks).  The input is written as a 0600 file in a scratch directory and
+ * read with cm_config_load_file, as every program reads --config.
+ *
+ * Invariants: a refused file leaves the configuration untouched, returns ESYNTAX, EINVAL or
+ * EIO with a message that starts with the file's path; an accepted one holds only values
+ * within the documented ranges (absolute paths, a valid AE title, port, levels and limits),
+ * and writing it out as an INI file and reading that back gives the same configuration. */
+#include "fuzz_common.h"
+
+#include <ctype.h>
+
+#include "chaosmask/config.h"
+
+static const char *path_of(char *buf, size_t n, const char *name)
+{
+    return fuzz_scratch_path(name, buf, n);
+}
+
+static void check_values(const cm_config *c)
+{
+    FUZZ_CHECK(cm_profile_name(c->profile) != NULL, "accepted profile %d", c->profile);
+    FUZZ_CHECK(c->threads <= CM_THREADS_MAX, "accepted threads %u", c->threads);
+    FUZZ_CHECK(c->keyring_dir[0] == '/' && c->archive_dir[0] == '/', "relative directory accepted: %s, %s",
+               c->keyring_dir, c->archive_dir);
+    FUZZ_CHECK(c->audit_path[0] == '\0' || c->audit_path[0] == '/', "relative audit path: %s", c->audit_path);
+    size_t ae = strlen(c->scp_aetitle);
+    FUZZ_CHECK(ae >= 1 && ae <= 16, "AE title of %zu characters", ae);
+    for (size_t i = 0; i < ae; i++)
+        FUZZ_CHECK(c->scp_aetitle[i] >= 0x20 && c->scp_aetitle[i] < 0x7f && c->scp_aetitle[i] != '\\',
+                   "AE title with character 0x%02x", (unsigned char)c->scp_aetitle[i]);
+    FUZZ_CHECK(c->scp_port >= 1 && c->scp_port <= 65535, "port %u", c->scp_port);
+    FUZZ_CHECK(cm_log_level_name(c->log_level) != NULL, "log level %d", c->log_level);
+    FUZZ_CHECK(c->audit_fsync == 0 || c->audit_fsync == 1, "audit_fsync %d", c->audit_fsync);
+    FUZZ_CHECK(c->max_depth >= 1 && c->max_depth <= CM_MAX_DEPTH_LIMIT, "max_depth %u", c->max_depth);
+    FUZZ_CHECK(c->max_elements >= 1 && c->max_elements <= 1000000000u, "max_elements %llu",
+               (unsigned long long)c->max_elements);
+    FUZZ_CHECK(c->max_object_bytes >= 1024 && c->max_object_bytes <= ((uint64_t)64 << 30), "max_object_size %llu",
+               (unsigned long long)c->max_object_bytes);
+    FUZZ_CHECK(c->identity_policy == CM_IDENTITY_REFUSE || c->identity_policy == CM_IDENTITY_ALLOW,
+               "identity policy %d", c->identity_policy);
+}
+
+/* A size as the configuration spells it: the largest binary unit that divides it exactly. */
+static void size_text(uint64_t bytes, char *out, size_t n)
+{
+    static const char units[] = "GMK";
+    for (int i = 0; i < 3; i++) {
+        unsigned shift = 30u - 10u * (unsigned)i;
+        if ((bytes & (((uint64_t)1 << shift) - 1)) == 0) {
+            snprintf(out, n, "%llu%c", (unsigned long long)(bytes >> shift), units[i]);
+            return;
+        }
+    }
+    snprintf(out, n, "%llu", (unsigned long long)bytes);
+}
+
+/* A value INI can hold as it is: inih trims white space around values (a path "x = /" is
+ * cleaned to "x = ", which no INI line can spell). */
+static int representable(const char *v)
+{
+    size_t n = strlen(v);
+    return n == 0 || (!isspace((unsigned char)v[0]) && !isspace((unsigned char)v[n - 1]));
+}
+
+/* c as an INI file that sets every key; 0 when a line would be longer than an INI line may be
+ * (a relative path from the file, made absolute, can be) or a value cannot be written. */
+static size_t serialize(const cm_config *c, char *out, size_t n)
+{
+    if (!representable(c->keyring_dir) || !representable(c->archive_dir) || !representable(c->audit_path) ||
+        !representable(c->scp_aetitle))
+        return 0;
+    char size[32];
+    size_text(c->max_object_bytes, size, sizeof size);
+    int len = snprintf(out, n,
+                       "[engine]\nprofile = %s\nthreads = %u\n[keyring]\ndir = %s\n[archive]\ndir = %s\n"
+                       "[scp]\naetitle = %s\nport = %u\n[log]\nlevel = %s\naudit = %s\naudit_fsync = %s\n"
+                       "[dicom]\nmax_depth = %u\nmax_elements = %llu\nmax_object_size = %s\npatient_identity = %s\n",
+                       cm_profile_name(c->profile), c->threads, c->keyring_dir, c->archive_dir, c->scp_aetitle,
+                       c->scp_port, cm_log_level_name(c->log_level), c->audit_path, c->audit_fsync ? "yes" : "no",
+                       c->max_depth, (unsigned long long)c->max_elements, size,
+                       c->identity_policy == CM_IDENTITY_ALLOW ? "allow" : "refuse");
+    if (len < 0 || (size_t)len >= n)
+        return 0;
+    for (const char *line = out; *line != '\0';) {
+        const char *end = strchr(line, '\n');
+        if (end - line > CM_CONFIG_LINE_MAX)
+            return 0;
+        line = end + 1;
+    }
+    return (size_t)len;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char path[512], again[512];
+    path_of(path, sizeof path, "chaosmask.ini");
+    fuzz_write_file(path, data, size, 0600);
+
+    cm_config cfg, sentinel;
+    memset(&cfg, 0xA5, sizeof cfg);
+    sentinel = cfg;
+    cm_error err = {0, ""};
+    int rc = cm_config_load_file(&cfg, path, &err);
+    if (rc != 0) {
+        FUZZ_CHECK(rc == CM_CFG_ESYNTAX || rc == CM_CFG_EINVAL || rc == CM_CFG_EIO, "load returned %d (%s)", rc,
+                   err.msg);
+        FUZZ_CHECK(err.code == rc && strncmp(err.msg, path, strlen(path)) == 0,
+                   "a refusal that does not name the file: %d \"%s\"", err.code, err.msg);
+        FUZZ_CHECK(memcmp(&cfg, &sentinel, sizeof cfg) == 0, "a refused file changed the configuration");
+        return 0;
+    }
+    check_values(&cfg);
+    FUZZ_CHECK(strcmp(cfg.source, path) == 0, "source is \"%s\"", cfg.source);
+
+    /* the accepted configuration, written out and read back */
+    static char text[5 * CM_PATH_MAX + 1024];
+    size_t len = serialize(&cfg, text, sizeof text);
+    if (len == 0)
+        return 0;
+    path_of(again, sizeof again, "again.ini");
+    fuzz_write_file(again, (const uint8_t *)text, len, 0600);
+    cm_config back;
+    memset(&back, 0, sizeof back);
+    rc = cm_config_load_file(&back, again, &err);
+    FUZZ_CHECK(rc == 0, "an accepted configuration, written out, is refused: %s\n%s", err.msg, text);
+    snprintf(back.source, sizeof back.source, "%s", cfg.source);
+    /* compare field by field: the struct has padding */
+    FUZZ_CHECK(back.profile == cfg.profile && back.threads == cfg.threads &&
+                   strcmp(back.keyring_dir, cfg.keyring_dir) == 0 && strcmp(back.archive_dir, cfg.archive_dir) == 0 &&
+                   strcmp(back.scp_aetitle, cfg.scp_aetitle) == 0 && back.scp_port == cfg.scp_port &&
+                   back.log_level == cfg.log_level && strcmp(back.audit_path, cfg.audit_path) == 0 &&
+                   back.audit_fsync == cfg.audit_fsync && back.max_depth == cfg.max_depth &&
+                   back.max_elements == cfg.max_elements && back.max_object_bytes == cfg.max_object_bytes &&
+                   back.identity_policy == cfg.identity_policy,
+               "an accepted configuration reads back differently:\n%s", text);
+    return 0;
+}
