@@ -233,6 +233,19 @@ int guarded(cm_error *err, Op op)
     }
 }
 
+/* (0002,0000) set to the bytes of every element written after it.  Not DCMTK's group length
+ * computation, which counts group 0002 only: a meta header that carries an element of another
+ * group (read as part of it, so written as part of it) would then end before that element, and
+ * the element would move into the data set on the next read. */
+void count_meta_group_length(DcmMetaInfo &meta)
+{
+    Uint32 length = 0;
+    for (DcmObject *e = meta.nextInContainer(nullptr); e != nullptr; e = meta.nextInContainer(e))
+        if (e->getTag() != DCM_FileMetaInformationGroupLength)
+            length += e->calcElementLength(EXS_LittleEndianExplicit, EET_ExplicitLength);
+    meta.putAndInsertUint32(DCM_FileMetaInformationGroupLength, length);
+}
+
 } // namespace
 } // namespace chaosmask
 
@@ -316,7 +329,7 @@ extern "C" int cm_dicom_write_fd(cm_dicom_object *obj, int fd, int as_read, cm_e
          * header keeps its value. */
         if (keep_meta && ff.getMetaInfo() != nullptr &&
             ff.getMetaInfo()->tagExists(DCM_FileMetaInformationGroupLength))
-            ff.getMetaInfo()->computeGroupLengthAndPadding(EGL_recalcGL, EPD_noChange, EXS_LittleEndianExplicit);
+            count_meta_group_length(*ff.getMetaInfo());
         /* Group lengths are kept as received (no value changes length) unless our group has one. */
         E_GrpLenEncoding gl =
             ds->tagExists(DcmTagKey(CM_DICOM_PRIVATE_GROUP, 0x0000)) ? EGL_recalcGL : EGL_noChange;
