@@ -135,24 +135,23 @@ static int parse_audit(cm_config *cfg, const char *value, char *why, size_t whys
     return cfg_parse_path(cfg->audit_path, "audit", 1, value, why, whysz);
 }
 
-int cfg_aetitle_ok(const char *value)
+int cfg_aetitle_ok(const char *value, char *why, size_t whysz)
 {
     size_t len = strlen(value);
     int ok = len >= 1 && len < CM_AETITLE_MAX;
     for (size_t i = 0; ok && i < len; i++)
         ok = value[i] >= 0x20 && value[i] < 0x7f && value[i] != '\\';
+    if (!ok)
+        snprintf(why, whysz,
+                 "aetitle '%s' is not a valid AE title; expected 1 to 16 printable ASCII characters without backslash",
+                 value);
     return ok;
 }
 
 static int parse_aetitle(cm_config *cfg, const char *value, char *why, size_t whysz)
 {
-    if (!cfg_aetitle_ok(value)) {
-        snprintf(why, whysz,
-                 "aetitle '%s' is not a valid AE title; expected 1 to 16 printable ASCII "
-                 "characters without backslash",
-                 value);
+    if (!cfg_aetitle_ok(value, why, whysz))
         return -1;
-    }
     snprintf(cfg->scp_aetitle, sizeof cfg->scp_aetitle, "%s", value);
     return 0;
 }

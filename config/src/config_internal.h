@@ -31,8 +31,8 @@ int cfg_parse_yes_no(const char *key, const char *value, int *out, char *why, si
 /* Digits with an optional K, M or G (binary) suffix, from min to max bytes: 0 or -1. */
 int cfg_parse_size(const char *value, uint64_t min, uint64_t max, uint64_t *out);
 /* DICOM PS3.5 AE: 1..16 characters of the default repertoire, no backslash, no control
- * characters (inih already trimmed leading and trailing spaces). */
-int cfg_aetitle_ok(const char *value);
+ * characters (inih already trimmed leading and trailing spaces).  1, or 0 with the reason in why. */
+int cfg_aetitle_ok(const char *value, char *why, size_t whysz);
 /* A path value: at most CM_PATH_MAX - 1 bytes; empty only when empty_ok. */
 int cfg_parse_path(char *field, const char *key, int empty_ok, const char *value, char *why, size_t whysz);
 

@@ -219,13 +219,8 @@ int cfg_peer_set(cm_config *cfg, int k, const char *value, char *why, size_t why
     cm_peer *p = &cfg->peers[cfg->npeers - 1];
     switch (k) {
     case 0:
-        if (!cfg_aetitle_ok(value)) {
-            snprintf(why, whysz,
-                     "aetitle '%s' is not a valid AE title; expected 1 to 16 printable ASCII characters without "
-                     "backslash",
-                     value);
+        if (!cfg_aetitle_ok(value, why, whysz))
             return -1;
-        }
         snprintf(p->aetitle, sizeof p->aetitle, "%s", value);
         return 0;
     case 1:

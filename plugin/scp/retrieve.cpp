@@ -35,6 +35,16 @@ class Retrieval {
     Uint16 authorize();
     Uint16 look_up();
     OFCondition respond(Uint16 status);
+    /* the counters of a C-GET or C-MOVE response (the two DCMTK types have the same fields) */
+    template <class Rsp> void fill_response(Rsp &rsp, Uint16 status, DIC_US remaining) const
+    {
+        memset(&rsp, 0, sizeof rsp);
+        rsp.DimseStatus = status;
+        rsp.NumberOfRemainingSubOperations = remaining;
+        rsp.NumberOfCompletedSubOperations = clamp16(completed_);
+        rsp.NumberOfFailedSubOperations = clamp16(failed_);
+        rsp.NumberOfWarningSubOperations = clamp16(warning_);
+    }
     OFCondition sub_operations();
     void account(const Match &m, const SubResult &r);
     void audit_request(Uint16 status);
@@ -108,21 +118,11 @@ OFCondition Retrieval::respond(Uint16 status)
     DIC_US remaining = DICOM_PENDING_STATUS(status) ? clamp16(matches_.size() - next_) : 0;
     if (move_ != nullptr) {
         T_DIMSE_C_MoveRSP rsp;
-        memset(&rsp, 0, sizeof rsp);
-        rsp.DimseStatus = status;
-        rsp.NumberOfRemainingSubOperations = remaining;
-        rsp.NumberOfCompletedSubOperations = clamp16(completed_);
-        rsp.NumberOfFailedSubOperations = clamp16(failed_);
-        rsp.NumberOfWarningSubOperations = clamp16(warning_);
+        fill_response(rsp, status, remaining);
         return DIMSE_sendMoveResponse(s_.assoc, pc_, move_, &rsp, ids, nullptr);
     }
     T_DIMSE_C_GetRSP rsp;
-    memset(&rsp, 0, sizeof rsp);
-    rsp.DimseStatus = status;
-    rsp.NumberOfRemainingSubOperations = remaining;
-    rsp.NumberOfCompletedSubOperations = clamp16(completed_);
-    rsp.NumberOfFailedSubOperations = clamp16(failed_);
-    rsp.NumberOfWarningSubOperations = clamp16(warning_);
+    fill_response(rsp, status, remaining);
     return DIMSE_sendGetResponse(s_.assoc, pc_, get_, &rsp, ids, nullptr);
 }
 
