@@ -107,7 +107,9 @@ bool raw_binary(DcmElement *e, const uint8_t *&p)
     void *v = nullptr;
     switch (e->ident()) {
     case EVR_OB:
-    case EVR_UN: { Uint8 *q = nullptr; c = e->getUint8Array(q); v = q; break; }
+    case EVR_UN:
+    case EVR_UNKNOWN:  /* a VR DCMTK could not read: written as UN, so digested as UN */
+    case EVR_UNKNOWN2B: { Uint8 *q = nullptr; c = e->getUint8Array(q); v = q; break; }
     case EVR_OW:
     case EVR_US:
     case EVR_AT:
