@@ -179,6 +179,7 @@ void cut_frames(ProtectedElement &pe, uint8_t *data, size_t len, uint64_t frames
         pe.segments.push_back({data, len});
         return;
     }
+    pe.segments.reserve(pe.segments.size() + static_cast<size_t>(frames)); /* frames x frame_bytes <= len: checked */
     for (uint64_t f = 0; f < frames; ++f) {
         size_t off = static_cast<size_t>(f * frame_bytes);
         size_t n = (f + 1 == frames) ? len - off : static_cast<size_t>(frame_bytes);
