@@ -233,10 +233,20 @@ int guarded(cm_error *err, Op op)
     }
 }
 
-/* (0002,0000) set to the bytes of every element written after it.  Not DCMTK's group length
- * computation, which counts group 0002 only: a meta header that carries an element of another
- * group (read as part of it, so written as part of it) would then end before that element, and
- * the element would move into the data set on the next read. */
+/* Elements of another group that DCMTK read as part of the meta header (a damaged file) are
+ * not written: placed in the meta header they make it unreadable (one below group 0002 comes
+ * before (0002,0000)) or move into the data set on the next read (one above it). */
+void drop_foreign_meta_elements(DcmMetaInfo &meta)
+{
+    for (DcmObject *e = meta.nextInContainer(nullptr); e != nullptr;) {
+        DcmObject *next = meta.nextInContainer(e);
+        if (e->getGTag() != 0x0002)
+            delete meta.remove(e);
+        e = next;
+    }
+}
+
+/* (0002,0000) set to the bytes of every element written after it. */
 void count_meta_group_length(DcmMetaInfo &meta)
 {
     Uint32 length = 0;
@@ -327,6 +337,8 @@ extern "C" int cm_dicom_write_fd(cm_dicom_object *obj, int fd, int as_read, cm_e
          * twice, and a stale (0002,0000) would make readers take data set bytes for meta
          * elements (an object that decrypted fine was written unreadable).  An intact meta
          * header keeps its value. */
+        if (ff.getMetaInfo() != nullptr)
+            drop_foreign_meta_elements(*ff.getMetaInfo());
         if (keep_meta && ff.getMetaInfo() != nullptr &&
             ff.getMetaInfo()->tagExists(DCM_FileMetaInformationGroupLength))
             count_meta_group_length(*ff.getMetaInfo());

@@ -56,11 +56,17 @@ static void size_text(uint64_t bytes, char *out, size_t n)
 }
 
 /* A value INI can hold as it is: inih trims white space around values (a path "x = /" is
- * cleaned to "x = ", which no INI line can spell). */
+ * cleaned to "x = ", which no INI line can spell), and a ';' after white space starts an
+ * inline comment ("aetitle =;7" is the AE title ";7", "aetitle = ;7" is empty). */
 static int representable(const char *v)
 {
     size_t n = strlen(v);
-    return n == 0 || (!isspace((unsigned char)v[0]) && !isspace((unsigned char)v[n - 1]));
+    if (n > 0 && (isspace((unsigned char)v[0]) || isspace((unsigned char)v[n - 1]) || v[0] == ';'))
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if (v[i] == ';' && isspace((unsigned char)v[i - 1]))
+            return 0;
+    return 1;
 }
 
 /* c as an INI file that sets every key; 0 when a line would be longer than an INI line may be
