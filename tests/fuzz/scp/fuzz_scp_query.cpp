@@ -17,7 +17,8 @@
  * Study Root), k / 6 % 3 the requester (FUZZ: may find, retrieve = decrypted; BACKUP: may
  * find, retrieve = encrypted; NOBODY: neither), k / 18 % 4 the C-MOVE destination (DEST:
  * decrypted; DESTENC: encrypted; NOPORT: configured without a port; UNKNOWN: not a peer).
- * The Query/Retrieve Level and the keys are the identifier's.
+ * The Query/Retrieve Level and the keys are the identifier's.  Each input is run twice on one
+ * Session (one association, one index handle), as a peer may send the same request again.
  *
  * Invariants, besides no crash, leak or undefined behaviour (a 20,000-deep identifier is
  * refused by the structure check, tests/fuzz/regress/scp_query/):
@@ -30,6 +31,7 @@
  *    object named is a stored object (its file, SOP class and instance as stored), named once;
  *    each loads as the sub-operation would send it: decrypted = no ChaosMask block and the
  *    stored original's data set digest, encrypted = the archive file as stored, authentic;
+ *  - the second run of a request on the association answers as the first;
  *  - nothing changes: index.dat and every archive file keep their size and modification
  *    time, no file appears in the archive or beside it. */
 #include "fuzz_scp_common.h"
@@ -172,7 +174,7 @@ void check_key(DcmDataset &r, const DcmTagKey &tag, const std::set<std::string> 
         FUZZ_CHECK(known.count(v.c_str()) == 1, "a C-FIND response names a %s that is not stored: %s", what, v.c_str());
 }
 
-void find(Session &s, const char *model, ReceivedDataset &ids, bool allowed)
+std::string find(Session &s, const char *model, ReceivedDataset &ids, bool allowed)
 {
     std::vector<std::unique_ptr<DcmDataset>> matches;
     int code = 0;
@@ -197,9 +199,10 @@ void find(Session &s, const char *model, ReceivedDataset &ids, bool allowed)
         check_key(*r, DCM_SeriesInstanceUID, series_uids, "Series Instance UID");
         check_key(*r, DCM_SOPInstanceUID, instances, "SOP Instance UID");
     }
+    return "status " + std::to_string(status) + ", " + std::to_string(matches.size()) + " matches";
 }
 
-void retrieve(Session &s, bool move, const char *model, const char *destination, ReceivedDataset &ids)
+std::string retrieve(Session &s, bool move, const char *model, const char *destination, ReceivedDataset &ids)
 {
     Env &e = env();
     T_DIMSE_C_GetRQ get;
@@ -216,27 +219,30 @@ void retrieve(Session &s, bool move, const char *model, const char *destination,
               plan.matches.size(), plan.code, plan.code ? plan.err.msg : "");
     FUZZ_CHECK(plan.status == 0 || failure_status(plan.status), "%s status 0x%04X", move ? "C-MOVE" : "C-GET",
                plan.status);
+    std::string outcome = "status " + std::to_string(plan.status) + ", mode " + std::to_string(plan.mode) + ":";
+    for (const Match &m : plan.matches)
+        outcome += " " + m.file;
     int want = s.peer.config->retrieve;
     const cm_peer *dest = move ? cm_config_peer(e.svc.cfg, destination) : nullptr;
     if (ids.code() != 0) {
         FUZZ_CHECK(plan.status != 0 && plan.matches.empty(), "an identifier refused on receipt (%s) was looked up",
                    ids.message());
-        return;
+        return outcome;
     }
     if (want == CM_RETRIEVE_NO) {
         FUZZ_CHECK(plan.status == 0x0124 && plan.matches.empty(), "retrieval by a peer without the right: 0x%04X",
                    plan.status);
-        return;
+        return outcome;
     }
     if (move && (dest == nullptr || dest->port == 0)) {
         FUZZ_CHECK(plan.status == 0xA801 && plan.matches.empty(), "C-MOVE to %s: status 0x%04X, %zu matches",
                    destination, plan.status, plan.matches.size());
-        return;
+        return outcome;
     }
     if (move && dest->retrieve < want)
         want = dest->retrieve;
     if (plan.status != 0)
-        return; /* the index refused the identifier: nothing is sent */
+        return outcome; /* the index refused the identifier: nothing is sent */
     FUZZ_CHECK(plan.mode == want, "%s sends as %d, the policy says %d", move ? "C-MOVE" : "C-GET", plan.mode, want);
     std::set<std::string> named;
     SubOperation sub(s, nullptr, !move, plan.mode, move ? s.peer.calling_ae.c_str() : nullptr, 1);
@@ -267,6 +273,7 @@ void retrieve(Session &s, bool move, const char *model, const char *destination,
                        m.sop_instance.c_str());
         }
     }
+    return outcome;
 }
 
 } // namespace
@@ -296,14 +303,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const Peer &peer = e.peers[(k / 6) % 3];
     InArchive in_archive;
     {
+        /* twice on one association (one Session, one index handle): the second request meets
+         * whatever the first left in the handle, and must be answered the same way */
         Session s(e.svc, peer, nullptr);
-        ReceivedDataset ids;
-        ids.receive_bytes(data + 1, size - 1, xfer, s.identifier_limits());
-        fuzz_note("identifier: code %d %s", ids.code(), ids.code() ? ids.message() : "");
-        if (op < 2)
-            find(s, MODELS[op], ids, peer.config->find != 0);
-        else
-            retrieve(s, op >= 4, MODELS[op], DESTINATIONS[(k / 18) % 4], ids);
+        std::string outcome[2];
+        for (int pass = 0; pass < 2; pass++) {
+            ReceivedDataset ids;
+            ids.receive_bytes(data + 1, size - 1, xfer, s.identifier_limits());
+            fuzz_note("identifier: code %d %s", ids.code(), ids.code() ? ids.message() : "");
+            if (op < 2)
+                outcome[pass] = find(s, MODELS[op], ids, peer.config->find != 0);
+            else
+                outcome[pass] = retrieve(s, op >= 4, MODELS[op], DESTINATIONS[(k / 18) % 4], ids);
+        }
+        FUZZ_CHECK(outcome[0] == outcome[1], "the same request on one association: %s, then %s", outcome[0].c_str(),
+                   outcome[1].c_str());
     }
     check_unchanged();
     if (truncate(e.audit.c_str(), 0) != 0)

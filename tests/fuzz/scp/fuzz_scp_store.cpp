@@ -121,8 +121,10 @@ void check_archive(const std::string &expect)
 }
 
 /* The plaintext of an object: decrypted when it carries a block (must succeed), as is when it
- * carries none. */
-void plaintext(fuzz::Object &o, const char *what, bool must_be_encrypted)
+ * carries none.  allow_identity: an identity changed since encryption is accepted (an object
+ * encrypted elsewhere may have been corrected since); the service's own encryption of an
+ * object must decrypt under the default policy, refuse. */
+bool plaintext(fuzz::Object &o, const char *what, bool must_be_encrypted, bool allow_identity)
 {
     cm_dicom_info info;
     cm_error err = {0, ""};
@@ -132,13 +134,14 @@ void plaintext(fuzz::Object &o, const char *what, bool must_be_encrypted)
                    "the %s holds %zu protectable elements in clear (layout error %d)", what, info.element_count,
                    info.layout_error);
     if (!info.encrypted)
-        return;
+        return false;
     cm_dicom_open_params p = fuzz::open_params();
-    p.identity_policy = CM_DICOM_IDENTITY_ALLOW; /* the same object on both sides: compared, not judged */
+    p.identity_policy = allow_identity ? CM_DICOM_IDENTITY_ALLOW : CM_DICOM_IDENTITY_REFUSE;
     cm_dicom_report rep;
     int rc = cm_dicom_decrypt(o.obj, &p, &rep, &err);
     fuzz::check_result("decrypt", rc, err);
     FUZZ_CHECK(rc == 0, "the %s does not decrypt: %d %s", what, rc, err.msg);
+    return true;
 }
 
 /* The archive file decrypts to the data set received. */
@@ -154,8 +157,8 @@ void check_stored(const uint8_t *data, size_t size, const char *xfer, const std:
     FUZZ_CHECK(chaosmask::dicom_object_xfer(archived.obj) == chaosmask::dicom_object_xfer(received.obj),
                "stored in %s, received in %s", DcmXfer(chaosmask::dicom_object_xfer(archived.obj)).getXferName(),
                DcmXfer(chaosmask::dicom_object_xfer(received.obj)).getXferName());
-    plaintext(archived, "archive file", true);
-    plaintext(received, "received data set", false);
+    const bool sent_encrypted = plaintext(received, "received data set", false, true);
+    plaintext(archived, "archive file", true, sent_encrypted);
     fuzz::Pixels pa, pr;
     bool la = fuzz::pixels_of(archived.dataset(), pa), lr = fuzz::pixels_of(received.dataset(), pr);
     FUZZ_CHECK(la == lr, "pixel layout readable: archive %d, received %d", la, lr);
