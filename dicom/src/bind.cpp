@@ -269,6 +269,22 @@ std::string derived_image_type(const std::string &type)
 
 } // namespace
 
+int marks_check(DcmItem &ds, cm_error *err)
+{
+    for (const NamedTag &t : marked_attributes()) {
+        DcmElement *e = nullptr;
+        if (ds.findAndGetElement(t.tag, e, OFFalse).bad() || e == nullptr)
+            continue;
+        const DcmEVR dictionary = DcmTag(t.tag).getEVR();
+        if (!e->isaString() || e->ident() != dictionary)
+            return cm_fail(err, CM_DICOM_EUNSUPPORTED,
+                           "%s is encoded with VR %s, not %s: the mark that says 'encrypted' could not be undone "
+                           "exactly; re-encode the object with its standard VRs first",
+                           tag_name(t.tag).c_str(), DcmVR(e->ident()).getVRName(), DcmVR(dictionary).getVRName());
+    }
+    return 0;
+}
+
 int marks_apply(DcmItem &ds, std::vector<uint8_t> &originals)
 {
     originals.clear();

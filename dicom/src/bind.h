@@ -52,6 +52,11 @@ int attribute_digests(const cm_object *obj, const char *purpose, DcmItem &item, 
 void digests_compare(const std::vector<uint8_t> &stored, const std::vector<uint8_t> &actual,
                      const std::vector<DcmTagKey> &tags, std::vector<std::string> &changed);
 
+/* Every marked attribute present is a string element with its dictionary VR, so that its value
+ * is recorded and put back exactly; else CM_DICOM_EUNSUPPORTED (an Image Type sent as UN, or
+ * with a non-standard VR, would come back empty or as another VR).  Checked before anything
+ * is changed. */
+int marks_check(DcmItem &ds, cm_error *err);
 /* The marks: records the originals of marked_attributes() (serialised for the block), then
  * sets the marks.  0 or CM_DICOM_EINTERNAL. */
 int marks_apply(DcmItem &ds, std::vector<uint8_t> &originals);

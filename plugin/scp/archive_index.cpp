@@ -172,36 +172,15 @@ void ArchiveIndex::rebuild_study_table()
     DB_unlock();
 }
 
-void ArchiveIndex::find(const char *model, DcmDataset *query, std::vector<std::unique_ptr<DcmDataset>> &responses,
-                        Uint16 *status)
-{
-    DcmQueryRetrieveDatabaseStatus st(STATUS_Pending);
-    DcmQueryRetrieveCharacterSetOptions charsets;
-    startFindRequest(model, query, &st);
-    while (DICOM_PENDING_STATUS(st.status())) {
-        DcmDataset *ids = nullptr;
-        if (nextFindResponse(&ids, &st, charsets).bad() || ids == nullptr) {
-            delete ids;
-            break;
-        }
-        if (DICOM_PENDING_STATUS(st.status()))
-            responses.emplace_back(ids);
-        else
-            delete ids;
-    }
-    /* the stock handle releases index.dat when the last response has been produced */
-    *status = DICOM_PENDING_STATUS(st.status()) ? STATUS_FIND_Failed_UnableToProcess : st.status();
-}
-
 namespace {
 
-/* DCMTK 3.6.7's startMoveRequest returns on a Query/Retrieve Level it does not know without
- * freeing the keys it has already collected (those sorted before (0008,0052), e.g. Study
- * Date): they stay in the handle, and the next C-GET or C-MOVE of the association appends to
- * that list through a null pointer - the child serving the association crashes (found by
- * fuzz_scp_query).  Such a level is refused here, with the status DCMTK gives it, before
- * DCMTK sees it; so is one longer than a CS (16), which DCMTK copies unterminated.  A
- * missing or empty level is DCMTK's to refuse (it cleans up). */
+/* DCMTK 3.6.7's startMoveRequest and startFindRequest return on a Query/Retrieve Level they
+ * do not know without freeing the keys already collected (those sorted before (0008,0052),
+ * e.g. Study Date): they stay in the handle (a leak), and the next C-GET or C-MOVE of the
+ * association appends to that list through a null pointer - the child serving the
+ * association crashes (found by fuzz_scp_query).  Such a level is refused here, with the
+ * status DCMTK gives it, before DCMTK sees it; so is one longer than a CS (16), which DCMTK
+ * copies unterminated.  A missing or empty level is DCMTK's to refuse (it cleans up). */
 bool level_known(DcmDataset *query)
 {
     DcmElement *e = nullptr;
@@ -220,6 +199,31 @@ bool level_known(DcmDataset *query)
 }
 
 } // namespace
+
+void ArchiveIndex::find(const char *model, DcmDataset *query, std::vector<std::unique_ptr<DcmDataset>> &responses,
+                        Uint16 *status)
+{
+    if (!level_known(query)) {
+        *status = STATUS_FIND_Failed_UnableToProcess;
+        return;
+    }
+    DcmQueryRetrieveDatabaseStatus st(STATUS_Pending);
+    DcmQueryRetrieveCharacterSetOptions charsets;
+    startFindRequest(model, query, &st);
+    while (DICOM_PENDING_STATUS(st.status())) {
+        DcmDataset *ids = nullptr;
+        if (nextFindResponse(&ids, &st, charsets).bad() || ids == nullptr) {
+            delete ids;
+            break;
+        }
+        if (DICOM_PENDING_STATUS(st.status()))
+            responses.emplace_back(ids);
+        else
+            delete ids;
+    }
+    /* the stock handle releases index.dat when the last response has been produced */
+    *status = DICOM_PENDING_STATUS(st.status()) ? STATUS_FIND_Failed_UnableToProcess : st.status();
+}
 
 void ArchiveIndex::matches(const char *model, DcmDataset *query, std::vector<Match> &out, Uint16 *status)
 {
