@@ -96,7 +96,7 @@ round() {
     fi
     random_delay
     if [ "$victim" = child ]; then
-        pid=$(pgrep -P "$SERVICE_PID" | head -1)
+        pid=$(pgrep -n -P "$SERVICE_PID") # the newest child: the retrieval's association
         [ -n "$pid" ] && kill -9 "$pid"
     else
         pid=$SERVICE_PID
