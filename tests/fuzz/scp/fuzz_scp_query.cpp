@@ -8,8 +8,9 @@
  * memory, as the sub-operation sends it).  No association is opened: a C-MOVE is decided,
  * never connected.
  *
- * The index: five objects (two patients, two studies, three series) stored once at start-up
- * through store_received, the storage hook the service runs for a C-STORE.
+ * The index: six objects (two patients, two studies, three series) stored once at start-up
+ * through store_received, the storage hook the service runs for a C-STORE; the sixth arrives
+ * encrypted with the fixed key and then JPEG-LS compressed, and is archived as received.
  *
  * Input: byte 0, then the identifier.  Byte 0: bit 7 the transfer syntax (implicit, else
  * explicit little endian: what the service accepts for query/retrieve); k = bits 0-6:
@@ -44,6 +45,7 @@
 #include "suboperation.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmjpls/djencode.h>
 
 #include <map>
 
@@ -77,7 +79,11 @@ std::string digest_of(cm_dicom_object *obj)
 }
 
 /* One object stored through the storage hook, as a C-STORE of an honest SCU. */
-void store_object(unsigned n, const char *patient, const char *study, const char *series)
+/* recompressed: the object is encrypted with the fixed key first, then compressed with
+ * JPEG-LS lossless (what a PACS may do) and sent in that syntax: the service stores it as
+ * received, verifying it decodes it in memory, and a retrieval must still send it as stored
+ * (encrypted) or give the original back (decrypted). */
+void store_object(unsigned n, const char *patient, const char *study, const char *series, bool recompressed = false)
 {
     Env &e = env();
     DcmDataset ds;
@@ -102,8 +108,8 @@ void store_object(unsigned n, const char *patient, const char *study, const char
     ds.putAndInsertUint16(DCM_SamplesPerPixel, 1);
     ds.putAndInsertString(DCM_PhotometricInterpretation, "MONOCHROME2");
     ds.putAndInsertUint16(DCM_BitsAllocated, 16);
-    ds.putAndInsertUint16(DCM_BitsStored, 12);
-    ds.putAndInsertUint16(DCM_HighBit, 11);
+    ds.putAndInsertUint16(DCM_BitsStored, recompressed ? 16 : 12);
+    ds.putAndInsertUint16(DCM_HighBit, recompressed ? 15 : 11);
     ds.putAndInsertUint16(DCM_PixelRepresentation, 0);
     Uint16 pixels[64];
     for (unsigned i = 0; i < 64; i++)
@@ -111,14 +117,34 @@ void store_object(unsigned n, const char *patient, const char *study, const char
     ds.putAndInsertUint16Array(DCM_PixelData, pixels, 64);
     std::vector<uint8_t> bytes;
     FUZZ_CHECK(encode_bare(ds, EXS_LittleEndianExplicit, bytes), "cannot encode stored object %u", n);
+    StoredObject o;
+    const char *xfer = UID_LittleEndianExplicitTransferSyntax;
+    if (recompressed) {
+        fuzz::Object plain;
+        cm_error err = {0, ""};
+        FUZZ_CHECK(cm_dicom_parse(&plain.obj, bytes.data(), bytes.size(), xfer, nullptr, &err) == 0, "parse: %s",
+                   err.msg);
+        o.plain_digest = digest_of(plain.obj);
+        uint8_t key[CM_KEYBYTES];
+        fuzz_key(key);
+        cm_dicom_encrypt_params ep = fuzz::encrypt_params(CM_PROFILE_LORENZ_CHACHA20, key, 0);
+        cm_dicom_report rep;
+        FUZZ_CHECK(cm_dicom_encrypt(plain.obj, &ep, &rep, &err) == 0, "encrypt object %u: %s", n, err.msg);
+        DJLSEncoderRegistration::registerCodecs();
+        DcmDataset &enc = plain.dataset();
+        FUZZ_CHECK(enc.chooseRepresentation(EXS_JPEGLSLossless, nullptr).good() &&
+                       enc.canWriteXfer(EXS_JPEGLSLossless, EXS_LittleEndianExplicit),
+                   "JPEG-LS cannot encode encrypted object %u", n);
+        FUZZ_CHECK(encode_bare(enc, EXS_JPEGLSLossless, bytes), "cannot encode object %u in JPEG-LS", n);
+        xfer = UID_JPEGLSLosslessTransferSyntax;
+    }
 
     Session s(e.svc, e.peers[0], nullptr);
     ReceivedDataset received;
-    FUZZ_CHECK(received.receive_bytes(bytes.data(), bytes.size(), UID_LittleEndianExplicitTransferSyntax,
-                                      e.svc.received_limits) == 0,
+    FUZZ_CHECK(received.receive_bytes(bytes.data(), bytes.size(), xfer, e.svc.received_limits) == 0,
                "stored object %u refused on receipt: %s", n, received.message());
-    StoredObject o;
-    o.plain_digest = digest_of(received.object());
+    if (!recompressed)
+        o.plain_digest = digest_of(received.object());
     T_DIMSE_C_StoreRQ req;
     memset(&req, 0, sizeof req);
     OFStandard::strlcpy(req.AffectedSOPClassUID, UID_SecondaryCaptureImageStorage, sizeof req.AffectedSOPClassUID);
@@ -131,6 +157,9 @@ void store_object(unsigned n, const char *patient, const char *study, const char
                o.file.c_str(), err.msg);
     o.stored_digest = digest_of(archived.obj);
     FUZZ_CHECK(o.stored_digest != o.plain_digest, "stored object %u was not masked", n);
+    FUZZ_CHECK(chaosmask::dicom_object_xfer(archived.obj) == DcmXfer(xfer).getXfer(),
+               "stored object %u is archived in %s, received in %s", n,
+               DcmXfer(chaosmask::dicom_object_xfer(archived.obj)).getXferName(), DcmXfer(xfer).getXferName());
     o.sop_class = UID_SecondaryCaptureImageStorage;
     o.sop_instance = inst;
     o.study = study;
@@ -287,6 +316,7 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***)
     store_object(3, "P1", "1.2.826.0.1.3680043.10.1049.301.1", "1.2.826.0.1.3680043.10.1049.302.2");
     store_object(4, "P2", "1.2.826.0.1.3680043.10.1049.301.2", "1.2.826.0.1.3680043.10.1049.302.3");
     store_object(5, "P2", "1.2.826.0.1.3680043.10.1049.301.2", "1.2.826.0.1.3680043.10.1049.302.3");
+    store_object(6, "P2", "1.2.826.0.1.3680043.10.1049.301.2", "1.2.826.0.1.3680043.10.1049.302.3", true);
     for (auto &kv : stored)
         FUZZ_CHECK(stat(kv.second.file.c_str(), &kv.second.st) == 0, "stat %s", kv.second.file.c_str());
     FUZZ_CHECK(stat("index.dat", &index_st) == 0, "no index.dat after the stores");
