@@ -8,6 +8,8 @@
 #
 #   scripts/fuzz.sh [SECONDS] [HARNESS...]     e.g. scripts/fuzz.sh 600, scripts/fuzz.sh 20 object png
 #
+# The artifact prefix is absolute: the service's harnesses (scp_*) run each input in their archive
+# directory, and libFuzzer writes a crash where the process stands.
 # The corpus grows across runs in build/fuzz/corpus/HARNESS/ (seeds: make_seeds.py, rewritten
 # every run into build/fuzz/seeds/).  Every run appends its figures to build/fuzz/fuzz-stats.tsv;
 # the last column of the table is the executions of all recorded runs.  The fuzzers run niced,
@@ -61,7 +63,7 @@ for h in "${HARNESSES[@]}"; do
   echo "=== fuzz_$h: $SECONDS_EACH s"
   # shellcheck disable=SC2046
   if nice -n 10 "$bin" $(options_of "$h") ${FUZZ_OPTIONS:-} -max_total_time="$SECONDS_EACH" -timeout=30 \
-       -rss_limit_mb=3072 -print_final_stats=1 -artifact_prefix="$artifacts/" "${inputs[@]}" >"$log" 2>&1; then
+       -rss_limit_mb=3072 -print_final_stats=1 -artifact_prefix="$PWD/$artifacts/" "${inputs[@]}" >"$log" 2>&1; then
     result=ok
   else
     result=FAILED

@@ -108,7 +108,7 @@ bool raw_binary(DcmElement *e, const uint8_t *&p)
     switch (e->ident()) {
     case EVR_OB:
     case EVR_UN:
-    case EVR_UNKNOWN:  /* a VR DCMTK could not read: written as UN, so digested as UN */
+    case EVR_UNKNOWN:   /* a VR DCMTK did not recognise: raw bytes, written as UN (so read back as UN) */
     case EVR_UNKNOWN2B: { Uint8 *q = nullptr; c = e->getUint8Array(q); v = q; break; }
     case EVR_OW:
     case EVR_US:
@@ -270,6 +270,52 @@ std::string derived_image_type(const std::string &type)
 }
 
 } // namespace
+
+namespace {
+
+/* An element, or one inside a sequence, whose VR DCMTK did not recognise: kept as raw bytes
+ * ("??") in memory, written as UN, read back as UN - another canonical value. */
+bool nonstandard_vr(DcmElement *e)
+{
+    if (e->ident() == EVR_UNKNOWN || e->ident() == EVR_UNKNOWN2B)
+        return true;
+    if (e->ident() != EVR_SQ)
+        return false;
+    DcmSequenceOfItems *sq = static_cast<DcmSequenceOfItems *>(e);
+    for (DcmItem *item = next_item(*sq, nullptr); item != nullptr; item = next_item(*sq, item))
+        for (DcmElement *el = next_element(*item, nullptr); el != nullptr; el = next_element(*item, el))
+            if (nonstandard_vr(el))
+                return true;
+    return false;
+}
+
+} // namespace
+
+int attributes_check(DcmItem &ds, cm_error *err)
+{
+    for (const auto *list : {&bound_attributes(), &identity_attributes(), &marked_attributes()})
+        for (const NamedTag &t : *list) {
+            DcmElement *e = nullptr;
+            if (ds.findAndGetElement(t.tag, e, OFFalse).good() && e != nullptr && nonstandard_vr(e))
+                return cm_fail(err, CM_DICOM_EUNSUPPORTED,
+                               "%s is encoded with a VR that is not DICOM's: once written it reads back as UN, and "
+                               "the encrypted object would no longer authenticate; re-encode the object with "
+                               "standard VRs first",
+                               tag_name(t.tag).c_str());
+        }
+    for (const NamedTag &t : marked_attributes()) {
+        DcmElement *e = nullptr;
+        if (ds.findAndGetElement(t.tag, e, OFFalse).bad() || e == nullptr)
+            continue;
+        const DcmEVR dictionary = DcmTag(t.tag).getEVR();
+        if (!e->isaString() || e->ident() != dictionary)
+            return cm_fail(err, CM_DICOM_EUNSUPPORTED,
+                           "%s is encoded with VR %s, not %s: the mark that says 'encrypted' could not be undone "
+                           "exactly; re-encode the object with its standard VRs first",
+                           tag_name(t.tag).c_str(), DcmVR(e->ident()).getVRName(), DcmVR(dictionary).getVRName());
+    }
+    return 0;
+}
 
 int marks_apply(DcmItem &ds, std::vector<uint8_t> &originals)
 {

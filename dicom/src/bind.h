@@ -52,6 +52,13 @@ int attribute_digests(const cm_object *obj, const char *purpose, DcmItem &item, 
 void digests_compare(const std::vector<uint8_t> &stored, const std::vector<uint8_t> &actual,
                      const std::vector<DcmTagKey> &tags, std::vector<std::string> &changed);
 
+/* What encryption records of the attributes survives writing and reading the object, checked
+ * before anything is changed; else CM_DICOM_EUNSUPPORTED.  No bound, identity or marked
+ * attribute (nor an element in one of their sequences) has a VR DCMTK did not recognise (kept
+ * as raw bytes, written as UN: its digest would change and the object no longer decrypt);
+ * every marked attribute present is a string element with its dictionary VR, so that its
+ * value is put back exactly (an Image Type sent as UN would come back empty or as CS). */
+int attributes_check(DcmItem &ds, cm_error *err);
 /* The marks: records the originals of marked_attributes() (serialised for the block), then
  * sets the marks.  0 or CM_DICOM_EINTERNAL. */
 int marks_apply(DcmItem &ds, std::vector<uint8_t> &originals);

@@ -520,6 +520,8 @@ int encrypt(cm_dicom_object &o, const cm_dicom_encrypt_params &p, cm_dicom_repor
         return cm_fail(err, CM_DICOM_ENOTHING, "the object has no pixel-bearing element to protect");
     if (!p.force && (rc = refuse_masks(ds, layout, err)))
         return rc;
+    if ((rc = attributes_check(ds, err)))
+        return rc;
     PrivateBlock b;
     std::string context;
     ObjectKey key;

@@ -3,11 +3,14 @@
 
 #include "chaosmask/app_outcome.h"
 
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcelem.h>
 #include <dcmtk/dcmnet/diutil.h>
 #include <dcmtk/dcmqrdb/dcmqrcnf.h>
 #include <dcmtk/dcmqrdb/dcmqrdbs.h>
 #include <dcmtk/dcmqrdb/dcmqridx.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -169,9 +172,41 @@ void ArchiveIndex::rebuild_study_table()
     DB_unlock();
 }
 
+namespace {
+
+/* DCMTK 3.6.7's startMoveRequest and startFindRequest return on a Query/Retrieve Level they
+ * do not know without freeing the keys already collected (those sorted before (0008,0052),
+ * e.g. Study Date): they stay in the handle (a leak), and the next C-GET or C-MOVE of the
+ * association appends to that list through a null pointer - the child serving the
+ * association crashes (found by fuzz_scp_query).  Such a level is refused here, with the
+ * status DCMTK gives it, before DCMTK sees it; so is one longer than a CS (16), which DCMTK
+ * copies unterminated.  A missing or empty level is DCMTK's to refuse (it cleans up). */
+bool level_known(DcmDataset *query)
+{
+    DcmElement *e = nullptr;
+    if (query->findAndGetElement(DCM_QueryRetrieveLevel, e).bad() || e == nullptr || e->getLength() == 0)
+        return true;
+    char *value = nullptr;
+    if (e->getLength() > 16 || e->getString(value).bad() || value == nullptr)
+        return false;
+    std::string level(value);
+    for (char &c : level)
+        c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+    for (const char *known : {"PATIENT", "STUDY", "SERIES", "IMAGE"}) /* DCMTK compares prefixes */
+        if (level.compare(0, strlen(known), known) == 0)
+            return true;
+    return false;
+}
+
+} // namespace
+
 void ArchiveIndex::find(const char *model, DcmDataset *query, std::vector<std::unique_ptr<DcmDataset>> &responses,
                         Uint16 *status)
 {
+    if (!level_known(query)) {
+        *status = STATUS_FIND_Failed_UnableToProcess;
+        return;
+    }
     DcmQueryRetrieveDatabaseStatus st(STATUS_Pending);
     DcmQueryRetrieveCharacterSetOptions charsets;
     startFindRequest(model, query, &st);
@@ -192,6 +227,10 @@ void ArchiveIndex::find(const char *model, DcmDataset *query, std::vector<std::u
 
 void ArchiveIndex::matches(const char *model, DcmDataset *query, std::vector<Match> &out, Uint16 *status)
 {
+    if (!level_known(query)) {
+        *status = STATUS_MOVE_Failed_UnableToProcess;
+        return;
+    }
     DcmQueryRetrieveDatabaseStatus st(STATUS_Pending);
     startMoveRequest(model, query, &st);
     while (DICOM_PENDING_STATUS(st.status())) {

@@ -36,14 +36,10 @@ OFCondition send_matches(Session &s, T_DIMSE_C_FindRQ &req, T_ASC_PresentationCo
 
 } // namespace
 
-OFCondition handle_find(Session &s, T_DIMSE_C_FindRQ &req, T_ASC_PresentationContextID pc)
+Uint16 find_received(Session &s, const char *model, ReceivedDataset &ids,
+                     std::vector<std::unique_ptr<DcmDataset>> &matches, int &code, cm_error &err)
 {
-    ReceivedDataset ids;
-    OFCondition c = s.receive_identifier(pc, ids);
-    if (c.bad())
-        return c;
-    int code = ids.code();
-    cm_error err = {0, ""};
+    code = ids.code();
     if (code != 0)
         cm_fail(&err, code, "identifier refused: %s", ids.message());
     else if (!s.peer.config->find)
@@ -52,9 +48,21 @@ OFCondition handle_find(Session &s, T_DIMSE_C_FindRQ &req, T_ASC_PresentationCon
     if (code == 0 && index == nullptr)
         code = err.code;
     Uint16 final = code == 0 ? STATUS_Success : cm_store_status_of(code);
-    std::vector<std::unique_ptr<DcmDataset>> matches;
     if (code == 0)
-        index->find(req.AffectedSOPClassUID, dicom_object_fileformat(ids.object()).getDataset(), matches, &final);
+        index->find(model, dicom_object_fileformat(ids.object()).getDataset(), matches, &final);
+    return final;
+}
+
+OFCondition handle_find(Session &s, T_DIMSE_C_FindRQ &req, T_ASC_PresentationContextID pc)
+{
+    ReceivedDataset ids;
+    OFCondition c = s.receive_identifier(pc, ids);
+    if (c.bad())
+        return c;
+    int code = 0;
+    cm_error err = {0, ""};
+    std::vector<std::unique_ptr<DcmDataset>> matches;
+    Uint16 final = find_received(s, req.AffectedSOPClassUID, ids, matches, code, err);
     size_t sent = 0;
     c = send_matches(s, req, pc, matches, final, sent);
     if (c.good()) {

@@ -17,6 +17,13 @@ namespace chaosmask::scp {
 
 OFCondition handle_find(Session &s, T_DIMSE_C_FindRQ &req, T_ASC_PresentationContextID pc);
 
+/* C-FIND once the identifier is in, without the network: the identifier refused (code, err
+ * and the failure status), the peer not allowed, or every match of the index for the model
+ * (the FIND SOP class).  Returns the final status handle_find sends after the matches.
+ * The fuzz harness tests/fuzz/scp/fuzz_scp_query.cpp runs the service through this. */
+Uint16 find_received(Session &s, const char *model, ReceivedDataset &ids,
+                     std::vector<std::unique_ptr<DcmDataset>> &matches, int &code, cm_error &err);
+
 } // namespace chaosmask::scp
 
 #endif

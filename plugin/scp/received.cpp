@@ -84,6 +84,17 @@ std::string accepted_transfer_syntax(T_ASC_Association *assoc, T_ASC_Presentatio
 ReceivedDataset::~ReceivedDataset()
 {
     cm_dicom_free(obj_);
+    if (fd_ >= 0)
+        close(fd_);
+}
+
+int ReceivedDataset::reparse()
+{
+    if (fd_ < 0)
+        return code_ = cm_fail(&err_, CM_APP_EINTERNAL, "no received data set to parse again");
+    cm_dicom_free(obj_);
+    obj_ = nullptr;
+    return code_ = parse_memfd(fd_, limits_);
 }
 
 cm_dicom_object *ReceivedDataset::release()
@@ -110,21 +121,53 @@ OFCondition ReceivedDataset::receive(T_ASC_Association *assoc, T_ASC_Presentatio
     if (c.bad())
         return c;
     if (int why = sink.consumer().failure()) {
-        if (why == EFBIG)
-            code_ = cm_fail(&err_, CM_APP_ELIMIT,
-                            "the data set is larger than the %llu bytes the service accepts ([scp] and [dicom] "
-                            "max_object_size)",
-                            static_cast<unsigned long long>(limits.max_bytes));
-        else
-            code_ = cm_fail(&err_, CM_APP_ENOMEM, "no memory for the data set: %s", strerror(why));
+        code_ = sink_failure(why, limits);
         return EC_Normal;
     }
     if (data_pc != pc) {
         code_ = cm_fail(&err_, CM_APP_EMISMATCH, "the data set came on another presentation context than its command");
         return EC_Normal;
     }
-    code_ = parse_memfd(fd.fd, limits);
+    if ((code_ = parse_memfd(fd.fd, limits)) == 0)
+        keep(fd.fd, limits);
     return EC_Normal;
+}
+
+int ReceivedDataset::receive_bytes(const uint8_t *data, size_t len, const char *xfer, const cm_dicom_limits &limits)
+{
+    xfer_ = xfer;
+    FdCloser fd{memfd_create("chaosmask-received", MFD_CLOEXEC)};
+    if (fd.fd < 0)
+        return code_ = cm_fail(&err_, CM_APP_ENOMEM, "cannot create a memory file: %s", strerror(errno));
+    MemfdConsumer consumer(fd.fd, limits.max_bytes); /* the consumer DIMSE writes to */
+    consumer.write(data, static_cast<offile_off_t>(len));
+    bytes_ = consumer.written();
+    if (int why = consumer.failure())
+        return code_ = sink_failure(why, limits);
+    if ((code_ = parse_memfd(fd.fd, limits)) == 0)
+        keep(fd.fd, limits);
+    return code_;
+}
+
+/* A parsed data set keeps its memory file (for reparse). */
+void ReceivedDataset::keep(int &fd, const cm_dicom_limits &limits)
+{
+    if (fd_ >= 0)
+        close(fd_);
+    fd_ = fd;
+    fd = -1;
+    limits_ = limits;
+}
+
+/* Why the memory file did not take the whole data set. */
+int ReceivedDataset::sink_failure(int why, const cm_dicom_limits &limits)
+{
+    if (why == EFBIG)
+        return cm_fail(&err_, CM_APP_ELIMIT,
+                       "the data set is larger than the %llu bytes the service accepts ([scp] and [dicom] "
+                       "max_object_size)",
+                       static_cast<unsigned long long>(limits.max_bytes));
+    return cm_fail(&err_, CM_APP_ENOMEM, "no memory for the data set: %s", strerror(why));
 }
 
 /* Maps the memory file (no copy) for the structure check and the parse, which copies it. */

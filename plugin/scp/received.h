@@ -38,6 +38,17 @@ class ReceivedDataset {
     OFCondition receive(T_ASC_Association *assoc, T_ASC_PresentationContextID pc, int timeout,
                         const cm_dicom_limits &limits);
 
+    /* The same path for data set bytes already in memory, as they would arrive in the
+     * transfer syntax xfer: copied into a memory file capped at limits.max_bytes, then the
+     * structure check and the parse.  Returns code().  (The fuzz harnesses of tests/fuzz/scp
+     * feed the service's receive path this way; there is no network to read from.) */
+    int receive_bytes(const uint8_t *data, size_t len, const char *xfer, const cm_dicom_limits &limits);
+
+    /* The data set parsed again from the bytes as received (the memory file is kept until
+     * the ReceivedDataset goes): for an object an operation changed in memory that must be
+     * stored as received.  Returns code(). */
+    int reparse();
+
     int code() const { return code_; }
     const char *message() const { return err_.msg; }
     cm_dicom_object *object() const { return obj_; }
@@ -47,9 +58,13 @@ class ReceivedDataset {
     const std::string &transfer_syntax() const { return xfer_; } /* UID of the presentation context */
 
   private:
+    int sink_failure(int why, const cm_dicom_limits &limits);
+    void keep(int &fd, const cm_dicom_limits &limits);
     int parse_memfd(int fd, const cm_dicom_limits &limits);
 
     cm_dicom_object *obj_ = nullptr;
+    int fd_ = -1;                 /* the memory file of a parsed data set */
+    cm_dicom_limits limits_{};    /* what it was parsed under */
     uint64_t bytes_ = 0;
     std::string xfer_;
     int code_ = 0;

@@ -21,11 +21,22 @@ DIC_US clamp16(size_t n)
 
 class Retrieval {
   public:
-    Retrieval(Session &s, T_ASC_PresentationContextID pc, T_DIMSE_C_GetRQ *get, T_DIMSE_C_MoveRQ *move)
-        : s_(s), pc_(pc), get_(get), move_(move)
+    Retrieval(Session &s, T_ASC_PresentationContextID pc, T_DIMSE_C_GetRQ *get, T_DIMSE_C_MoveRQ *move,
+              ReceivedDataset &ids)
+        : s_(s), pc_(pc), get_(get), move_(move), ids_(ids)
     {
     }
+    /* Receives the identifier, decides, runs the sub-operations, answers. */
     OFCondition run();
+    /* With the identifier in: its refusal, the policy, the look-up; 0 or the final status. */
+    Uint16 decide();
+    void plan(RetrievalPlan &p) const
+    {
+        p.mode = mode_;
+        p.code = code_;
+        p.err = err_;
+        p.matches = matches_;
+    }
 
   private:
     const char *op() const { return move_ ? "C-MOVE" : "C-GET"; }
@@ -53,7 +64,7 @@ class Retrieval {
     T_ASC_PresentationContextID pc_;
     T_DIMSE_C_GetRQ *get_;
     T_DIMSE_C_MoveRQ *move_;
-    ReceivedDataset ids_;
+    ReceivedDataset &ids_;
     const cm_peer *dest_ = nullptr;
     int mode_ = CM_RETRIEVE_NO;
     int code_ = 0;
@@ -216,11 +227,8 @@ void Retrieval::audit_request(Uint16 status)
     audit_write(s_.svc, ev);
 }
 
-OFCondition Retrieval::run()
+Uint16 Retrieval::decide()
 {
-    OFCondition c = s_.receive_identifier(pc_, ids_);
-    if (c.bad())
-        return c;
     Uint16 status = 0;
     if (ids_.code() != 0) {
         code_ = cm_fail(&err_, ids_.code(), "identifier refused: %s", ids_.message());
@@ -231,6 +239,15 @@ OFCondition Retrieval::run()
         status = authorize();
     if (status == 0)
         status = look_up();
+    return status;
+}
+
+OFCondition Retrieval::run()
+{
+    OFCondition c = s_.receive_identifier(pc_, ids_);
+    if (c.bad())
+        return c;
+    Uint16 status = decide();
     if (status == 0 && (c = sub_operations()).bad())
         return c;
     if (status == 0) {
@@ -251,14 +268,24 @@ OFCondition Retrieval::run()
 
 OFCondition handle_get(Session &s, T_DIMSE_C_GetRQ &req, T_ASC_PresentationContextID pc)
 {
-    Retrieval r(s, pc, &req, nullptr);
+    ReceivedDataset ids;
+    Retrieval r(s, pc, &req, nullptr, ids);
     return r.run();
 }
 
 OFCondition handle_move(Session &s, T_DIMSE_C_MoveRQ &req, T_ASC_PresentationContextID pc)
 {
-    Retrieval r(s, pc, nullptr, &req);
+    ReceivedDataset ids;
+    Retrieval r(s, pc, nullptr, &req, ids);
     return r.run();
+}
+
+void plan_retrieval(Session &s, T_DIMSE_C_GetRQ *get, T_DIMSE_C_MoveRQ *move, ReceivedDataset &ids,
+                    RetrievalPlan &plan)
+{
+    Retrieval r(s, 0, get, move, ids);
+    plan.status = r.decide();
+    r.plan(plan);
 }
 
 } // namespace chaosmask::scp

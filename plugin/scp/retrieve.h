@@ -30,6 +30,22 @@ namespace chaosmask::scp {
 OFCondition handle_get(Session &s, T_DIMSE_C_GetRQ &req, T_ASC_PresentationContextID pc);
 OFCondition handle_move(Session &s, T_DIMSE_C_MoveRQ &req, T_ASC_PresentationContextID pc);
 
+/* What a C-GET or C-MOVE decides from its identifier before the first sub-operation. */
+struct RetrievalPlan {
+    Uint16 status = 0;            /* 0: the sub-operations run; else the final (refusal or failure) status */
+    int mode = CM_RETRIEVE_NO;    /* the effective policy: CM_RETRIEVE_DECRYPTED or _ENCRYPTED when they run */
+    int code = 0;                 /* why refused (0: not refused) */
+    cm_error err = {0, ""};
+    std::vector<Match> matches;   /* the objects the sub-operations would send, one each */
+};
+
+/* The same decision without the network, for an identifier already in (get or move is the
+ * request, the other NULL): identifier refusal, the requester's (and destination's) policy,
+ * the index look-up.  The fuzz harness tests/fuzz/scp/fuzz_scp_query.cpp runs the service
+ * through this, and SubOperation::load (suboperation.h) for each match. */
+void plan_retrieval(Session &s, T_DIMSE_C_GetRQ *get, T_DIMSE_C_MoveRQ *move, ReceivedDataset &ids,
+                    RetrievalPlan &plan);
+
 } // namespace chaosmask::scp
 
 #endif

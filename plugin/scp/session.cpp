@@ -35,12 +35,17 @@ cm_dicom_open_params Session::open_params()
     return p;
 }
 
-OFCondition Session::receive_identifier(T_ASC_PresentationContextID pc, ReceivedDataset &ids)
+cm_dicom_limits Session::identifier_limits() const
 {
     cm_dicom_limits lim = svc.received_limits;
     if (lim.max_bytes > CM_SCP_IDENTIFIER_MAX)
         lim.max_bytes = CM_SCP_IDENTIFIER_MAX;
-    return ids.receive(assoc, pc, dimse_timeout(), lim);
+    return lim;
+}
+
+OFCondition Session::receive_identifier(T_ASC_PresentationContextID pc, ReceivedDataset &ids)
+{
+    return ids.receive(assoc, pc, dimse_timeout(), identifier_limits());
 }
 
 std::string Session::level_of(cm_dicom_object *ids)

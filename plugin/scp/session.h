@@ -38,6 +38,8 @@ class Session {
      * structure check, then parse) but capped at CM_SCP_IDENTIFIER_MAX bytes: DCMTK's own
      * providers would parse it while it arrives. */
     OFCondition receive_identifier(T_ASC_PresentationContextID pc, ReceivedDataset &ids);
+    /* The limits an identifier is received under: [dicom] limits, at most CM_SCP_IDENTIFIER_MAX bytes. */
+    cm_dicom_limits identifier_limits() const;
     /* The Query/Retrieve Level of an identifier ("" when absent). */
     static std::string level_of(cm_dicom_object *ids);
 

@@ -8,6 +8,7 @@
 #include "chaosmask/dicom_dataset.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcxfer.h>
 
 #include <cerrno>
 #include <cstring>
@@ -44,8 +45,16 @@ std::string hex(const uint8_t *p, size_t n)
 
 class Store {
   public:
-    Store(Session &s, T_DIMSE_C_StoreRQ &req, T_ASC_PresentationContextID pc) : s_(s), req_(req), pc_(pc) {}
+    Store(Session &s, T_DIMSE_C_StoreRQ &req, T_ASC_PresentationContextID pc, ReceivedDataset &data)
+        : s_(s), req_(req), pc_(pc), data_(data)
+    {
+    }
+    /* Receives the data set, stores it, answers. */
     OFCondition run();
+    /* Everything after the data set is in: checks, mask, write, index, audit. */
+    void process();
+    Uint16 status() const { return cm_store_status_of(code_); }
+    const std::string &file() const { return file_; }
 
   private:
     int authorize();
@@ -62,7 +71,7 @@ class Store {
     Session &s_;
     T_DIMSE_C_StoreRQ &req_;
     T_ASC_PresentationContextID pc_;
-    ReceivedDataset data_;
+    ReceivedDataset &data_;
     OFString study_;
     int code_ = 0;
     cm_error err_ = {0, ""};
@@ -164,6 +173,14 @@ int Store::mask()
     cm_dicom_encrypt_params p = {s_.svc.cfg->profile, id, key, cm_keys_provider(s_.svc.keys), s_.executor(), 0};
     int rc = cm_dicom_encrypt(data_.object(), &p, &rep_, &err_);
     cm_memzero(key, sizeof key);
+    if (rc == CM_DICOM_EENCRYPTED && dicom_object_xfer(data_.object()) != DcmXfer(data_.transfer_syntax().c_str()).getXfer()) {
+        /* authenticating an encrypted object that was compressed losslessly after its
+         * encryption decoded its pixel data in memory: what is stored is the data set as
+         * received, parsed again - not the decoded copy (which the duplicate check would
+         * never find identical to the same object sent again) */
+        if (data_.reparse() != 0)
+            return code_ = cm_fail(&err_, data_.code(), "%s", data_.message());
+    }
     if (rc == CM_DICOM_EENCRYPTED || rc == CM_DICOM_ENOTHING) {
         const char *why = rc == CM_DICOM_EENCRYPTED ? "already encrypted under a key of the ring: stored as received"
                                                      : "no pixel-bearing element, nothing to protect: stored as received";
@@ -274,9 +291,15 @@ OFCondition Store::run()
         OFCondition c = data_.receive(s_.assoc, pc_, s_.dimse_timeout(), s_.svc.received_limits);
         if (c.bad())
             return c;
-        if (data_.code() != 0)
-            code_ = cm_fail(&err_, data_.code(), "%s", data_.message());
     }
+    process();
+    return respond();
+}
+
+void Store::process()
+{
+    if (code_ == 0 && data_.code() != 0)
+        code_ = cm_fail(&err_, data_.code(), "%s", data_.message());
     /* where the time goes, at debug level: the phases an administrator can act on */
     double t[6] = {cm_app_seconds(), 0, 0, 0, 0, 0};
     bool keep = false;
@@ -297,15 +320,25 @@ OFCondition Store::run()
         cm_app_log(s_.svc.app, CM_LOG_DEBUG, "C-STORE %s: %llu bytes; ms: checks %.1f, mask %.1f, write %.1f, index %.1f, audit %.1f",
                    req_.AffectedSOPInstanceUID, static_cast<unsigned long long>(data_.bytes()), 1e3 * (t[1] - t[0]),
                    1e3 * (t[2] - t[1]), 1e3 * (t[3] - t[2]), 1e3 * (t[4] - t[3]), 1e3 * (t[5] - t[4]));
-    return respond();
 }
 
 } // namespace
 
 OFCondition handle_store(Session &s, T_DIMSE_C_StoreRQ &req, T_ASC_PresentationContextID pc)
 {
-    Store store(s, req, pc);
+    ReceivedDataset data;
+    Store store(s, req, pc, data);
     return store.run();
+}
+
+Uint16 store_received(Session &s, T_DIMSE_C_StoreRQ &req, ReceivedDataset &data, std::string *file)
+{
+    Store store(s, req, 0, data);
+    store.process();
+    Uint16 status = store.status();
+    if (file != nullptr)
+        *file = status == STATUS_Success ? store.file() : "";
+    return status;
 }
 
 } // namespace chaosmask::scp

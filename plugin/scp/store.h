@@ -28,6 +28,14 @@ namespace chaosmask::scp {
  * means the association cannot go on. */
 OFCondition handle_store(Session &s, T_DIMSE_C_StoreRQ &req, T_ASC_PresentationContextID pc);
 
+/* The storage hook once the data set is in, without the network: what handle_store does
+ * after receiving it (and after the peer's permission and presentation context were
+ * checked) - the data set checked against req's SOP class and instance, masked, written,
+ * indexed, audited.  Returns the status handle_store would send; *file (when not NULL) is
+ * the archive file holding the object, relative to the archive directory, on Success, else
+ * "".  The fuzz harness tests/fuzz/scp/fuzz_scp_store.cpp runs the service through this. */
+Uint16 store_received(Session &s, T_DIMSE_C_StoreRQ &req, ReceivedDataset &data, std::string *file);
+
 } // namespace chaosmask::scp
 
 #endif

@@ -38,9 +38,19 @@ int SubOperation::load(const Match &m, cm_dicom_object **obj, SubResult &r)
     cm_dicom_release_bytes(*obj);
     cm_dicom_open_params p = s_.open_params();
     cm_dicom_report rep;
+    const E_TransferSyntax stored = dicom_object_xfer(*obj);
     int rc = mode_ == CM_RETRIEVE_DECRYPTED ? cm_dicom_decrypt(*obj, &p, &rep, &r.err)
                                             : cm_dicom_verify(*obj, &p, &rep, &r.err);
     r.sent_as = mode_ == CM_RETRIEVE_DECRYPTED ? "decrypted" : "encrypted";
+    if (rc == 0 && mode_ != CM_RETRIEVE_DECRYPTED && dicom_object_xfer(*obj) != stored) {
+        /* verifying an encrypted object compressed after its encryption decoded it in
+         * memory: the object is sent as stored, read again */
+        cm_dicom_free(*obj);
+        *obj = nullptr;
+        if (cm_dicom_load(obj, m.file.c_str(), &s_.svc.archive_limits, &r.err) != 0)
+            return r.code = r.err.code;
+        cm_dicom_release_bytes(*obj);
+    }
     if (rc != CM_DICOM_ENOTENCRYPTED)
         return r.code = rc;
     /* Stored in clear is right only for an object with nothing to protect. */

@@ -43,8 +43,12 @@ class SubOperation {
     /* cancel_pc/cancel_msg: the C-GET request, whose C-CANCEL the send watches for. */
     SubResult run(const Match &m, T_DIMSE_Priority prio, T_ASC_PresentationContextID cancel_pc, DIC_US cancel_msg);
 
-  private:
+    /* The first step of run(): the archive file of m read (structure check first) and put
+     * under the policy - decrypted in memory, or verified; *obj is the caller's to free (also
+     * on failure).  0, or why it is never sent (r.code, r.err).  Needs no association. */
     int load(const Match &m, cm_dicom_object **obj, SubResult &r);
+
+  private:
     T_ASC_PresentationContextID choose(const std::string &sop_class, E_TransferSyntax stored, std::string &ts_uid);
     int convert(cm_dicom_object *obj, E_TransferSyntax stored, const std::string &ts_uid, SubResult &r);
     void send(const Match &m, cm_dicom_object *obj, T_ASC_PresentationContextID pc, T_DIMSE_Priority prio,

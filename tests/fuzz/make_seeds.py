@@ -1,7 +1,11 @@
 #!/usr/bin/python3
 """make_seeds.py [--chaosmask PATH] OUTDIR - writes the seed corpus of every harness of
-tests/fuzz into OUTDIR/NAME/ (NAME: object, tamper, precheck, block, config, keyfile, png), and
-the bare data sets of the DICOM seeds into OUTDIR/bare/ (seeds for the service's harnesses).
+tests/fuzz into OUTDIR/NAME/ (NAME: object, tamper, precheck, block, config, keyfile, png,
+scp_store, scp_query), and the bare data sets of the DICOM seeds into OUTDIR/bare/.
+scp_store: the bare data set of every plain and encrypted DICOM seed in a transfer syntax the
+service accepts, behind the harness's control byte; scp_query: C-FIND, C-GET and C-MOVE
+identifiers of every level (and some the index refuses) for every operation and requester,
+matching the objects fuzz_scp_query.cpp stores at start-up.
 
 DICOM seeds, one per transfer syntax and layout: pydicom's sample files up to 64 KiB (every
 transfer syntax DCMTK reads, and the broken files), small generated objects of the layouts the
@@ -246,6 +250,10 @@ def dataset_offset(data):
     return fp.tell(), str(meta.get("TransferSyntaxUID", ""))
 
 
+# fuzz_scp_store's byte 0, bits 0-2: the transfer syntaxes the service accepts for a C-STORE
+SCP_STORE_SYNTAXES = {ExplicitVRLittleEndian: 0, ImplicitVRLittleEndian: 1, ExplicitVRBigEndian: 2,
+                      DeflatedExplicitVRLittleEndian: 3, "1.2.840.10008.1.2.4.50": 4, "1.2.840.10008.1.2.4.70": 5,
+                      "1.2.840.10008.1.2.4.80": 6, "1.2.840.10008.1.2.5": 7}
 PRECHECK_FORMS = {ExplicitVRLittleEndian: 1, ImplicitVRLittleEndian: 2, ExplicitVRBigEndian: 3,
                   DeflatedExplicitVRLittleEndian: 4, "1.2.840.10008.1.2.4.50": 5}
 
@@ -269,6 +277,92 @@ def dicom_inputs(outdir, plain, encrypted):
                 for _ in range(4):
                     control += struct.pack("<I", RNG.randrange(1 << 32)) + bytes([RNG.randrange(1, 256)])
                 write(outdir, "tamper", "%s.%d" % (name, mode), control + data)
+
+
+def scp_store_inputs(outdir, plain, encrypted):
+    """fuzz_scp_store: byte 0 (bits 0-2 the transfer syntax, bit 3 other UIDs in the command,
+    bit 4 stored twice), then the bare data set; the plain seeds and the seeds encrypted with
+    the harness's key (the service stores those as received)."""
+    everything = dict(plain)
+    everything.update(encrypted)
+    for i, (name, data) in enumerate(sorted(everything.items())):
+        off, syntax = dataset_offset(data)
+        if off is None or syntax not in SCP_STORE_SYNTAXES:
+            continue
+        head = SCP_STORE_SYNTAXES[syntax]
+        write(outdir, "scp_store", name, bytes([head]) + data[off:])
+        if i % 4 == 0:
+            write(outdir, "scp_store", name + ".twice", bytes([head | 0x10]) + data[off:])
+        if i % 9 == 0:
+            write(outdir, "scp_store", name + ".other", bytes([head | 0x08]) + data[off:])
+
+
+# the objects LLVMFuzzerInitialize of fuzz_scp_query.cpp stores
+QUERY_ROOT = "1.2.826.0.1.3680043.10.1049."
+QUERY_STUDIES = [QUERY_ROOT + "301.1", QUERY_ROOT + "301.2"]
+QUERY_SERIES = [QUERY_ROOT + "302.1", QUERY_ROOT + "302.2", QUERY_ROOT + "302.3"]
+QUERY_INSTANCES = [QUERY_ROOT + "300.%d" % n for n in range(1, 6)]
+
+
+def identifier(syntax, **keys):
+    ds = Dataset()
+    for k, v in keys.items():
+        setattr(ds, k, v)
+    fp = DicomBytesIO()
+    fp.is_little_endian = True
+    fp.is_implicit_VR = syntax == ImplicitVRLittleEndian
+    write_dataset(fp, ds)
+    return fp.getvalue()
+
+
+def scp_query_inputs(outdir):
+    """fuzz_scp_query: byte 0 (bit 7 implicit VR; k = bits 0-6: k % 6 the operation and model,
+    k / 6 % 3 the requester, k / 18 % 4 the C-MOVE destination), then the identifier."""
+    ids = {
+        "patient_all": dict(QueryRetrieveLevel="PATIENT", PatientID="", PatientName=""),
+        "patient_p1": dict(QueryRetrieveLevel="PATIENT", PatientID="P1"),
+        "patient_wild": dict(QueryRetrieveLevel="PATIENT", PatientID="P*", PatientName="Fuzz^*"),
+        "study_all": dict(QueryRetrieveLevel="STUDY", StudyInstanceUID="", PatientID="", StudyDate=""),
+        "study_one": dict(QueryRetrieveLevel="STUDY", StudyInstanceUID=QUERY_STUDIES[0], PatientID="P1"),
+        "study_list": dict(QueryRetrieveLevel="STUDY", StudyInstanceUID="\\".join(QUERY_STUDIES)),
+        "study_range": dict(QueryRetrieveLevel="STUDY", StudyInstanceUID="", StudyDate="20250101-20261231",
+                            AccessionNumber="A1", StudyID=""),
+        "series": dict(QueryRetrieveLevel="SERIES", PatientID="P1", StudyInstanceUID=QUERY_STUDIES[0],
+                       SeriesInstanceUID="", Modality=""),
+        "series_one": dict(QueryRetrieveLevel="SERIES", PatientID="P2", StudyInstanceUID=QUERY_STUDIES[1],
+                           SeriesInstanceUID=QUERY_SERIES[2]),
+        "image": dict(QueryRetrieveLevel="IMAGE", PatientID="P1", StudyInstanceUID=QUERY_STUDIES[0],
+                      SeriesInstanceUID=QUERY_SERIES[0], SOPInstanceUID="", InstanceNumber=""),
+        "image_one": dict(QueryRetrieveLevel="IMAGE", PatientID="P2", StudyInstanceUID=QUERY_STUDIES[1],
+                          SeriesInstanceUID=QUERY_SERIES[2], SOPInstanceUID=QUERY_INSTANCES[4]),
+        "image_list": dict(QueryRetrieveLevel="IMAGE", PatientID="P1", StudyInstanceUID=QUERY_STUDIES[0],
+                           SeriesInstanceUID=QUERY_SERIES[0], SOPInstanceUID="\\".join(QUERY_INSTANCES[:3])),
+        "no_level": dict(PatientID="P1"),
+        "bad_level": dict(QueryRetrieveLevel="FRAME", StudyInstanceUID=QUERY_STUDIES[0]),
+        "missing_unique": dict(QueryRetrieveLevel="IMAGE", SOPInstanceUID=""),
+    }
+    for name, keys in sorted(ids.items()):
+        for syntax, bit in ((ExplicitVRLittleEndian, 0), (ImplicitVRLittleEndian, 0x80)):
+            body = identifier(syntax, **keys)
+            for op in range(6):
+                for who in range(3):
+                    dests = range(4) if op >= 4 and who == 0 else range(1)
+                    for dest in dests:
+                        if bit and (who or dest):
+                            continue
+                        k = op + 6 * who + 18 * dest
+                        write(outdir, "scp_query", "%s_%02x" % (name, k | bit), bytes([k | bit]) + body)
+    # a sequence in the identifier (what a query may carry: a Referenced Study Sequence)
+    ds = Dataset()
+    ds.QueryRetrieveLevel = "STUDY"
+    ds.StudyInstanceUID = ""
+    item = Dataset()
+    item.ReferencedSOPInstanceUID = QUERY_INSTANCES[0]
+    ds.ReferencedStudySequence = Sequence([item])
+    fp = DicomBytesIO()
+    fp.is_little_endian, fp.is_implicit_VR = True, False
+    write_dataset(fp, ds)
+    write(outdir, "scp_query", "study_sequence_01", b"\x01" + fp.getvalue())
 
 
 def block_inputs(outdir):
@@ -390,6 +484,8 @@ def main():
     encrypted = encrypt_all(chaosmask, plain) if chaosmask else {}
     f1 = format1()
     dicom_inputs(outdir, dict(plain, **f1), encrypted)
+    scp_store_inputs(outdir, dict(plain, **f1), encrypted)
+    scp_query_inputs(outdir)
     block_inputs(outdir)
     config_inputs(outdir)
     keyfile_inputs(outdir)
