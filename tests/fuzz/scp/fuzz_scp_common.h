@@ -28,6 +28,17 @@
 #include <dcmtk/dcmdata/dcuid.h>
 
 #include <ftw.h>
+#include <openssl/crypto.h>
+#if defined(__SANITIZE_ADDRESS__)
+#define FUZZ_SCP_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FUZZ_SCP_LSAN 1
+#endif
+#endif
+#if FUZZ_SCP_LSAN
+#include <sanitizer/lsan_interface.h>
+#endif
 #include <regex.h>
 
 #include <set>
@@ -86,6 +97,22 @@ inline void remove_all()
         unlink(e.audit.c_str());
     }
     cm_app_close(&e.app);
+}
+
+/* The end of a harness process: the service's files removed, then the scratch directory, the
+ * leak check of a sanitizer build, and _exit.  OpenSSL's own clean-up at exit is skipped on
+ * purpose: after this harness's retrievals, OPENSSL_cleanup crashes in OBJ_NAME_cleanup in
+ * about one run in ten of the release build (never under ASan or valgrind, which saw no
+ * invalid access); every input has been checked by then. */
+inline void finish(int status, void *)
+{
+    remove_all();
+    fuzz_scratch_remove();
+    fflush(nullptr);
+#if FUZZ_SCP_LSAN
+    __lsan_do_leak_check();
+#endif
+    _exit(status);
 }
 
 inline void write_text(const std::string &path, const std::string &text)
@@ -152,7 +179,10 @@ inline void setup()
         if (e.peers[i].config == nullptr)
             fuzz_fail("peer %s not configured", names[i]);
     }
-    atexit(remove_all); /* runs before fuzz_common.h's removal of the (then empty) scratch directory */
+    /* OpenSSL registers its clean-up at exit on its first initialisation without
+     * OPENSSL_INIT_NO_ATEXIT, which may not have happened yet: now it has */
+    OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CRYPTO_STRINGS | OPENSSL_INIT_ADD_ALL_CIPHERS | OPENSSL_INIT_ADD_ALL_DIGESTS, nullptr);
+    on_exit(finish, nullptr); /* registered after OpenSSL's and the scratch directory's handlers: runs first */
 }
 
 /* The service runs in its archive directory (index.dat and the archive files are relative to
