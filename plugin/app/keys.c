@@ -62,6 +62,12 @@ static void page_free(key_page *p)
     munmap(p, sizeof *p);
 }
 
+void cm_keys_relock(cm_keys *k)
+{
+    if (k != NULL && k->page != NULL)
+        (void)mlock(k->page, sizeof *k->page); /* best effort, as at the first lock */
+}
+
 int cm_keys_open(cm_keys **out, const char *dir, cm_error *err)
 {
     *out = NULL;

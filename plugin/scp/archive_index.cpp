@@ -42,13 +42,17 @@ std::unique_ptr<ArchiveIndex> ArchiveIndex::open(unsigned max_studies, uint64_t 
     return index;
 }
 
-void ArchiveIndex::sync_index()
+/* index.dat to disk; 0, or -1 with errno */
+int ArchiveIndex::sync_index()
 {
     int fd = ::open(getIndexFilename(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
 }
 
 /* Every record of the instance; the lock must be held. */
@@ -124,7 +128,14 @@ int ArchiveIndex::add(const char *file, const char *sop_class, const char *sop_i
     }
     /* The other records of the instance go first, with the study table they leave, so the
      * stock duplicate check (which fixes the counts of the wrong study) finds none. */
+    struct Removed {
+        std::string sop_class, sop_instance, file;
+    };
+    std::vector<Removed> removed; /* indexed again if the new record cannot be added */
     for (const Duplicate &d : dups) {
+        IdxRecord rec;
+        if (DB_IdxRead(d.idx, &rec).good())
+            removed.push_back({rec.SOPClassUID, rec.SOPInstanceUID, rec.filename});
         DB_IdxRemove(d.idx);
         replaced.push_back(d.file);
     }
@@ -134,13 +145,21 @@ int ArchiveIndex::add(const char *file, const char *sop_class, const char *sop_i
     /* still under our lock; the stock storeRequest locks (a no-op) and releases it at its end */
     OFCondition c = DcmQueryRetrieveIndexDatabaseHandle::storeRequest(sop_class, sop_instance, file, &status, OFTrue);
     if (c.bad()) {
+        /* the replaced instance keeps its records (and its files stay): the archive holds what
+         * it held before this store */
+        for (const Removed &r : removed) { /* indexed again from its file's clear header */
+            DcmQueryRetrieveDatabaseStatus again(STATUS_Success);
+            DcmQueryRetrieveIndexDatabaseHandle::storeRequest(r.sop_class.c_str(), r.sop_instance.c_str(),
+                                                              r.file.c_str(), &again, OFTrue);
+        }
         rebuild_study_table();
         sync_index();
-        replaced.clear(); /* their records may be gone, but their files stay: nothing is lost */
+        replaced.clear();
         return cm_fail(err, CM_APP_EIO, "the archive index could not record the object (status %s): %s",
                        DU_cstoreStatusString(status.status()), c.text());
     }
-    sync_index();
+    if (sync_index() != 0)
+        return cm_fail(err, CM_APP_EIO, "the archive index could not be written to disk: %s", strerror(errno));
     return 0;
 }
 

@@ -73,7 +73,7 @@ class ArchiveIndex : public DcmQueryRetrieveIndexDatabaseHandle {
     const char *guard(std::vector<StudyDescRecord> &table, const std::vector<Duplicate> &dups, const char *study,
                       uint64_t bytes);
     void rebuild_study_table();
-    void sync_index();
+    int sync_index();
 
     unsigned max_studies_;
     uint64_t max_study_bytes_;

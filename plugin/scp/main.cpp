@@ -103,9 +103,21 @@ int open_archive(Service &svc, cm_error *err)
         return cm_fail(err, CM_APP_EIO, "archive directory %s: %s ([archive] dir)", dir, strerror(errno));
     svc.archive = dir;
     clean_archive();
+    /* the 256 folders the archive files go in (00 .. ff), made and synced once here, so a
+     * store never depends on a folder another association made and may not have synced yet */
+    for (int i = 0; i < 256; i++) {
+        char sub[3];
+        snprintf(sub, sizeof sub, "%02x", i);
+        if (mkdir(sub, 0700) != 0 && errno != EEXIST)
+            return cm_fail(err, CM_APP_EIO, "archive directory %s/%s cannot be created: %s", dir, sub,
+                           strerror(errno));
+    }
     std::unique_ptr<ArchiveIndex> index =
         ArchiveIndex::open(svc.cfg->archive_max_studies, svc.cfg->archive_max_study_bytes, err);
-    return index ? 0 : CM_APP_EIO;
+    if (!index)
+        return CM_APP_EIO;
+    /* index.dat may be new: its directory entry too */
+    return cm_fsync_dir(".", err);
 }
 
 void set_limits(cm_app *app, Service &svc)

@@ -94,6 +94,8 @@ Uint16 Retrieval::authorize()
         why = "has no host and port in its [peer] section";
     else if (std::min(mode_, dest_->retrieve) == CM_RETRIEVE_NO)
         why = "may not receive objects ([peer] retrieve = no)";
+    else if (s_.svc.cfg->tls_enabled && !dest_->tls)
+        why = "is not reached over TLS ([peer] tls = no) while the service accepts only TLS ([tls] enabled = yes)";
     if (why != nullptr) {
         code_ = cm_fail(&err_, CM_APP_EDENIED, "move destination '%s' %s", move_->MoveDestination, why);
         return STATUS_MOVE_Refused_MoveDestinationUnknown;

@@ -3,6 +3,7 @@
 
 #include "association.h"
 
+#include "chaosmask/app_keys.h"
 #include "chaosmask/app_outcome.h"
 
 #include <algorithm>
@@ -127,6 +128,7 @@ void Server::accept_one()
     pid_t pid = fork();
     if (pid == 0) {
         close(listen_fd_);
+        cm_keys_relock(svc_.keys);
         _exit(serve_connection(svc_, s, ip, over));
     }
     close(s);

@@ -235,7 +235,10 @@ int Store::index_file()
         index->add(file_.c_str(), req_.AffectedSOPClassUID, req_.AffectedSOPInstanceUID, study_.c_str(),
                    static_cast<uint64_t>(st.st_size), replaced, &err_) != 0) {
         code_ = err_.code ? err_.code : cm_fail(&err_, CM_APP_EIO, "%s", strerror(errno));
-        unlink(file_.c_str());
+        if (unlink(file_.c_str()) == 0) { /* the unindexed file must not come back after a crash */
+            const std::string dir = file_.substr(0, file_.find('/'));
+            cm_fsync_dir(dir.c_str(), nullptr);
+        }
         return code_;
     }
     for (const std::string &old : replaced)

@@ -15,7 +15,8 @@ SCP_EXTRA="[tls]\nenabled = yes\ncertificate = $C/service.pem\nprivate_key = $C/
 write_config scp.ini "$PORT" "
 [peer VIEWER]\naetitle = VIEWER\nhost = 127.0.0.1\nstore = yes\nfind = yes\nretrieve = decrypted
 [peer TLSDEST]\naetitle = TLSDEST\nhost = 127.0.0.1\nport = $DEST\nretrieve = decrypted\ntls = yes
-[peer WRONGNAME]\naetitle = WRONGNAME\nhost = 127.0.0.1\nport = $WRONG\nretrieve = decrypted\ntls = yes\n"
+[peer WRONGNAME]\naetitle = WRONGNAME\nhost = 127.0.0.1\nport = $WRONG\nretrieve = decrypted\ntls = yes
+[peer PLAINDEST]\naetitle = PLAINDEST\nhost = 127.0.0.1\nport = $WRONG\nretrieve = decrypted\n"
 start_service scp.ini || exit 1
 TLS=(+tls "$C/client.key" "$C/client.pem" +cf "$C/ca.pem")
 $PY "$TESTS/make_study.py" study 4 --prefix ct >study.uid
@@ -51,6 +52,9 @@ check "a destination whose certificate names another host: every sub-operation f
     grep -q "status 0xA702 completed 0 failed 4" wrong.log
 check "... and nothing reached it" [ "$(ls wrong | wc -l)" = 0 ]
 check "... audited with the reason" audit_has retrieve 'r.get("destination") == "WRONGNAME" and r["outcome"] == "failed" and "C-MOVE destination" in r.get("message", "")'
+"$TLS_CLIENT" move 127.0.0.1 "$PORT" VIEWER CHAOSMASK "$C/client.key" "$C/client.pem" "$C/ca.pem" "$STUDY" PLAINDEST >plaindest.log 2>&1
+check "a destination without tls = yes, from a TLS-only service: refused (0xA801)" grep -q "status 0xA801" plaindest.log
+check "... and nothing reached it" [ "$(ls wrong | wc -l)" = 0 ]
 
 # ---- refused
 echoscu -aet VIEWER -aec CHAOSMASK 127.0.0.1 "$PORT" >plain.log 2>&1

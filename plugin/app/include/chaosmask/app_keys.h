@@ -30,6 +30,9 @@ typedef struct cm_keys cm_keys;
 /* Opens the key ring dir (checked as cm_keyring_open does).  0 or a CM_CFG_ code. */
 int cm_keys_open(cm_keys **out, const char *dir, cm_error *err);
 void cm_keys_close(cm_keys *keys); /* wipes every cached key; NULL ok */
+/* In a child after fork(): locks the key cache in memory again (memory locks are not
+ * inherited; the mapping stays out of core dumps).  NULL ok. */
+void cm_keys_relock(cm_keys *keys);
 const char *cm_keys_dir(const cm_keys *keys);
 
 /* The id of the key for new objects; CM_CFG_EUNKNOWNKEY with advice when the ring has none. */
