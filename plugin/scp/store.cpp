@@ -181,6 +181,19 @@ int Store::mask()
         if (data_.reparse() != 0)
             return code_ = cm_fail(&err_, data_.code(), "%s", data_.message());
     }
+    if (rc == CM_DICOM_EENCRYPTED && rep_.identity_changed[0] != '\0') {
+        /* authentic, but relabelled to another patient since its encryption: the same policy
+         * as for decryption ([dicom] patient_identity) */
+        if (s_.svc.cfg->identity_policy != CM_IDENTITY_ALLOW)
+            return code_ = cm_fail(&err_, CM_DICOM_EIDENTITY,
+                                   "the object is already encrypted, but its patient identity changed since "
+                                   "(%s); refused ([dicom] patient_identity = refuse; chaosmask rebind records a "
+                                   "correction)",
+                                   rep_.identity_changed);
+        const std::string note = std::string("patient identity changed since encryption (") + rep_.identity_changed +
+                                 "), allowed by [dicom] patient_identity";
+        detail_ = detail_.empty() ? note : detail_ + "; " + note;
+    }
     if (rc == CM_DICOM_EENCRYPTED || rc == CM_DICOM_ENOTHING) {
         const char *why = rc == CM_DICOM_EENCRYPTED ? "already encrypted under a key of the ring: stored as received"
                                                      : "no pixel-bearing element, nothing to protect: stored as received";

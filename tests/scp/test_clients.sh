@@ -133,6 +133,10 @@ check "... as received" bash -c "$PY '$TESTS/compare.py' same enc/own.dcm \$(gre
 check "... audited as such" audit_has store '"already encrypted under a key of the ring" in r.get("detail", "")'
 check "a block that does not authenticate (another site's key): 0xC000" grep -q "Store Response (Error: CannotUnderstand)" enc.log
 check "... audited with the reason" audit_has store '"does not authenticate" in r.get("message", "") and r["status"] == "0xC000"'
+cp enc/own.dcm enc/relabelled.dcm && dcmodify -nb -i "PatientName=Other^Patient" enc/relabelled.dcm >/dev/null 2>&1
+storescu -v -nh -aec CHAOSMASK 127.0.0.1 "$PORT" enc/relabelled.dcm >relabel.log 2>&1
+check "an encrypted object relabelled to another patient: refused (0xC000)" grep -q "Store Response (Error: CannotUnderstand)" relabel.log
+check "... audited as an identity change" audit_has store '"patient identity changed" in r.get("message", "") and r["status"] == "0xC000"'
 mkdir get_enc && getscu -aec CHAOSMASK -S -od get_enc 127.0.0.1 "$PORT" -k QueryRetrieveLevel=STUDY \
     -k StudyInstanceUID="$(dump_value enc/e0000.dcm StudyInstanceUID)" >/dev/null 2>&1
 check "retrieved decrypted, it is the original" $PY "$TESTS/compare.py" same enc/e0000.dcm get_enc/*
