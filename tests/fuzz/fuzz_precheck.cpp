@@ -53,7 +53,11 @@ void measure(DcmItem *top, unsigned &depth, uint64_t &elements)
             if (o->ident() != EVR_SQ)
                 continue;
             DcmSequenceOfItems *sq = static_cast<DcmSequenceOfItems *>(o);
-            depth = std::max(depth, d + 1);
+            /* a level is a sequence with an item in it: a defined-length value that holds no item
+             * (which the check takes for a plain value) may still be read by DCMTK as an empty
+             * sequence, and nothing can nest inside it */
+            if (sq->card() > 0)
+                depth = std::max(depth, d + 1);
             for (DcmObject *it = sq->nextInContainer(nullptr); it != nullptr; it = sq->nextInContainer(it)) {
                 ++elements;
                 todo.push_back({static_cast<DcmItem *>(it), d + 1});
