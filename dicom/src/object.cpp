@@ -246,16 +246,6 @@ void drop_foreign_meta_elements(DcmMetaInfo &meta)
     }
 }
 
-/* (0002,0000) set to the bytes of every element written after it. */
-void count_meta_group_length(DcmMetaInfo &meta)
-{
-    Uint32 length = 0;
-    for (DcmObject *e = meta.nextInContainer(nullptr); e != nullptr; e = meta.nextInContainer(e))
-        if (e->getTag() != DCM_FileMetaInformationGroupLength)
-            length += e->calcElementLength(EXS_LittleEndianExplicit, EET_ExplicitLength);
-    meta.putAndInsertUint32(DCM_FileMetaInformationGroupLength, length);
-}
-
 } // namespace
 } // namespace chaosmask
 
@@ -341,7 +331,7 @@ extern "C" int cm_dicom_write_fd(cm_dicom_object *obj, int fd, int as_read, cm_e
             drop_foreign_meta_elements(*ff.getMetaInfo());
         if (keep_meta && ff.getMetaInfo() != nullptr &&
             ff.getMetaInfo()->tagExists(DCM_FileMetaInformationGroupLength))
-            count_meta_group_length(*ff.getMetaInfo());
+            ff.getMetaInfo()->computeGroupLengthAndPadding(EGL_recalcGL, EPD_noChange, EXS_LittleEndianExplicit);
         /* Group lengths are kept as received (no value changes length) unless our group has one. */
         E_GrpLenEncoding gl =
             ds->tagExists(DcmTagKey(CM_DICOM_PRIVATE_GROUP, 0x0000)) ? EGL_recalcGL : EGL_noChange;
