@@ -11,10 +11,11 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
 
 #include <cstdio>
 #include <cstring>
+#include <memory>
 
 namespace chaosmask {
 
@@ -193,25 +194,39 @@ std::string canonical_value(DcmItem &item, const DcmTagKey &tag)
 int attribute_digests(const cm_object *obj, const char *purpose, DcmItem &item, const std::vector<DcmTagKey> &tags,
                       std::vector<uint8_t> &out)
 {
+    static const char label[] = "ChaosMask attribute v2"; /* with its NUL */
     uint8_t key[32];
     int rc = cm_object_subkey(obj, purpose, key, sizeof key);
     if (rc != CM_OK)
         return rc;
     out.assign(tags.size() * CM_BIND_DIGESTBYTES, 0);
+    /* One HMAC-SHA256 context keyed once and re-initialised per attribute: the one-shot HMAC()
+     * fetches the algorithm and allocates a context for every attribute. */
+    EVP_MAC *mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    const std::unique_ptr<EVP_MAC_CTX, void (*)(EVP_MAC_CTX *)> owner(mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr,
+                                                                      EVP_MAC_CTX_free);
+    EVP_MAC_free(mac);
+    EVP_MAC_CTX *ctx = owner.get();
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char *>("SHA256"), 0),
+                           OSSL_PARAM_construct_end()};
+    if (ctx == nullptr || EVP_MAC_init(ctx, key, sizeof key, params) != 1)
+        rc = CM_ECRYPTO;
+    OPENSSL_cleanse(key, sizeof key);
     for (size_t i = 0; i < tags.size() && rc == CM_OK; ++i) {
-        std::string msg = std::string("ChaosMask attribute v2") + '\0' + canonical_value(item, tags[i]);
-        uint8_t mac[EVP_MAX_MD_SIZE];
-        unsigned len = 0;
-        uint8_t t[4] = {static_cast<uint8_t>(tags[i].getGroup()), static_cast<uint8_t>(tags[i].getGroup() >> 8),
-                        static_cast<uint8_t>(tags[i].getElement()), static_cast<uint8_t>(tags[i].getElement() >> 8)};
-        msg.insert(0, reinterpret_cast<const char *>(t), 4);
-        if (HMAC(EVP_sha256(), key, sizeof key, reinterpret_cast<const uint8_t *>(msg.data()), msg.size(), mac,
-                 &len) == nullptr)
+        const std::string value = canonical_value(item, tags[i]);
+        const uint8_t t[4] = {static_cast<uint8_t>(tags[i].getGroup()), static_cast<uint8_t>(tags[i].getGroup() >> 8),
+                              static_cast<uint8_t>(tags[i].getElement()),
+                              static_cast<uint8_t>(tags[i].getElement() >> 8)};
+        uint8_t digest[EVP_MAX_MD_SIZE];
+        size_t len = 0;
+        if ((i > 0 && EVP_MAC_init(ctx, nullptr, 0, nullptr) != 1) || EVP_MAC_update(ctx, t, sizeof t) != 1 ||
+            EVP_MAC_update(ctx, reinterpret_cast<const uint8_t *>(label), sizeof label) != 1 ||
+            EVP_MAC_update(ctx, reinterpret_cast<const uint8_t *>(value.data()), value.size()) != 1 ||
+            EVP_MAC_final(ctx, digest, &len, sizeof digest) != 1 || len < CM_BIND_DIGESTBYTES)
             rc = CM_ECRYPTO;
         else
-            memcpy(&out[i * CM_BIND_DIGESTBYTES], mac, CM_BIND_DIGESTBYTES);
+            memcpy(&out[i * CM_BIND_DIGESTBYTES], digest, CM_BIND_DIGESTBYTES);
     }
-    OPENSSL_cleanse(key, sizeof key);
     return rc;
 }
 
