@@ -289,8 +289,19 @@ int cfg_check_service(const cm_config *cfg, int tls_enabled_line, const int *pee
                              "chain to)");
         return -1;
     }
+    /* An AE title is no proof of identity: a peer that may read headers or pixels must say
+     * where its calls come from, unless every caller shows a certificate of the site CA. */
+    const int callers_certified = cfg->tls_enabled && cfg->tls_require_client_certificate;
     for (size_t i = 0; i < cfg->npeers; i++) {
         const cm_peer *p = &cfg->peers[i];
+        *line = p->line;
+        if ((p->find || p->retrieve != CM_RETRIEVE_NO) && p->host[0] == '\0' && !callers_certified) {
+            snprintf(why, whysz,
+                     "[peer %s] may %s but has no host: anyone could call with its AE title; expected host = the "
+                     "address its calls come from (or [tls] enabled = yes with require_client_certificate = yes)",
+                     p->name, p->find ? "find" : "retrieve");
+            return -1;
+        }
         *line = peer_tls_lines[i] ? peer_tls_lines[i] : p->line;
         if (p->tls && (cfg->tls_certificate[0] == '\0' || cfg->tls_private_key[0] == '\0' || cfg->tls_ca[0] == '\0')) {
             snprintf(why, whysz,
