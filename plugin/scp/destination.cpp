@@ -88,6 +88,9 @@ int MoveDestination::open(const Service &svc, const cm_peer &dest, const std::ve
     ASC_setPresentationAddresses(params, OFStandard::getHostName().c_str(), address.c_str());
     ASC_setTransportLayerType(params, dest.tls ? OFTrue : OFFalse);
     propose(params, matches);
+    /* DCMTK's connect blocks without limit by default (a destination that drops SYNs would hold
+     * the requester's C-MOVE for minutes); this process makes no other connection. */
+    dcmConnectionTimeout.set(static_cast<Sint32>(cfg.scp_acse_timeout));
     OFCondition c = ASC_requestAssociation(net_, params, &assoc_);
     if (c.bad() || ASC_countAcceptedPresentationContexts(assoc_->params) == 0) {
         OFString text;

@@ -8,7 +8,7 @@
 SCP=$1 CM=$2 TESTS=$3 WORK=$4
 . "$TESTS/lib.sh"
 setup_work
-PORT=$(free_port) DEST=$(free_port) ENCDEST=$(free_port)
+PORT=$(free_port) DEST=$(free_port) ENCDEST=$(free_port) SILENT=$(free_port)
 write_config scp.ini "$PORT" "
 [peer DEST]\naetitle = DEST\nhost = 127.0.0.1\nport = $DEST\nretrieve = decrypted
 [peer ENCDEST]\naetitle = ENCDEST\nhost = localhost\nport = $ENCDEST\nretrieve = encrypted
@@ -16,6 +16,7 @@ write_config scp.ini "$PORT" "
 [peer NOGET]\naetitle = NOGET\nhost = 127.0.0.1\nfind = yes\nretrieve = no
 [peer ELSEWHERE]\naetitle = ELSEWHERE\nhost = 10.255.255.1\nstore = yes
 [peer NEEDTLS]\naetitle = NEEDTLS\nhost = 127.0.0.1\nstore = yes\ntls = yes
+[peer SILENT]\naetitle = SILENT\nhost = 127.0.0.1\nport = $SILENT\nretrieve = decrypted
 [tls]\nenabled = no\ncertificate = /nonexistent/service.pem\nprivate_key = /nonexistent/service.key\nca = /nonexistent/ca.pem\n"
 start_service scp.ini || exit 1
 $PY "$TESTS/make_study.py" study 8 --prefix ct >study.uid
@@ -86,6 +87,18 @@ check "unknown move destination: 0xA801" grep -q "Refused: MoveDestinationUnknow
 check "unknown move destination: audited, nothing looked up" audit_has retrieve-request 'r.get("destination") == "NOWHERE" and r["status"] == "0xA801" and r["count"] == 0'
 movescu -v -aec CHAOSMASK -aem ECHOSCU -S 127.0.0.1 "$PORT" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$STUDY" >noport.log 2>&1
 check "a destination without host and port: 0xA801" grep -q "Refused: MoveDestinationUnknown" noport.log
+# a destination whose listen queue is full drops the SYNs: the connect is bounded by
+# acse_timeout (10 s here), not by the kernel's retries (about two minutes)
+spawn $PY -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(0)
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))  # fills the queue: nothing is accepted
+open("silent.ready", "w").close()
+time.sleep(300)' "$SILENT"
+for _ in $(seq 50); do [ -e silent.ready ] && break; sleep 0.1; done
+timeout 100 movescu -v -aec CHAOSMASK -aem SILENT -S 127.0.0.1 "$PORT" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$STUDY" >silent.log 2>&1
+check "a destination that never answers: the C-MOVE fails within acse_timeout" grep -q "Move Response.*Failed\|Status: 0xa7\|Refused" silent.log
+check "a destination that never answers: audited" audit_has retrieve-request 'r.get("destination") == "SILENT" and r["outcome"] != "ok"'
 findscu -v -aet STORESCU -aec CHAOSMASK -S 127.0.0.1 "$PORT" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID >nofind.log 2>&1
 check "find = no: C-FIND refused 0x0124" grep -q "Unknown Status: 0x124" nofind.log
 storescu -v -aet FINDSCU -aec CHAOSMASK 127.0.0.1 "$PORT" study/ct0000.dcm >nostore.log 2>&1
