@@ -62,7 +62,9 @@ OFCondition handle_find(Session &s, T_DIMSE_C_FindRQ &req, T_ASC_PresentationCon
     int code = 0;
     cm_error err = {0, ""};
     std::vector<std::unique_ptr<DcmDataset>> matches;
-    Uint16 final = find_received(s, req.AffectedSOPClassUID, ids, matches, code, err);
+    Uint16 final = STATUS_FIND_Failed_IdentifierDoesNotMatchSOPClass;
+    if ((code = model_of_context(s.assoc, pc, req.AffectedSOPClassUID, &err)) == 0)
+        final = find_received(s, req.AffectedSOPClassUID, ids, matches, code, err);
     size_t sent = 0;
     c = send_matches(s, req, pc, matches, final, sent);
     if (c.good()) {

@@ -249,7 +249,11 @@ OFCondition Retrieval::run()
     OFCondition c = s_.receive_identifier(pc_, ids_);
     if (c.bad())
         return c;
-    Uint16 status = decide();
+    Uint16 status = 0;
+    if ((code_ = model_of_context(s_.assoc, pc_, model(), &err_)) != 0)
+        status = STATUS_GET_Error_DataSetDoesNotMatchSOPClass; /* 0xA900, the same for C-MOVE */
+    else
+        status = decide();
     if (status == 0 && (c = sub_operations()).bad())
         return c;
     if (status == 0) {

@@ -61,4 +61,15 @@ bool presentation_context(T_ASC_Association *assoc, T_ASC_PresentationContextID 
     return ASC_findAcceptedPresentationContext(assoc->params, id, &pc).good();
 }
 
+int model_of_context(T_ASC_Association *assoc, T_ASC_PresentationContextID id, const char *model, cm_error *err)
+{
+    T_ASC_PresentationContext pc;
+    if (!presentation_context(assoc, id, pc))
+        return cm_fail(err, CM_APP_EMISMATCH, "the command came on no accepted presentation context");
+    if (strcmp(pc.abstractSyntax, model) != 0)
+        return cm_fail(err, CM_APP_EMISMATCH, "the command's SOP class %s is not the presentation context's (%s)",
+                       model, pc.abstractSyntax);
+    return 0;
+}
+
 } // namespace chaosmask::scp

@@ -51,6 +51,10 @@ class Session {
  * (from the peer's point of view: SCU, SCP, both, or default = SCU). */
 bool presentation_context(T_ASC_Association *assoc, T_ASC_PresentationContextID id, T_ASC_PresentationContext &pc);
 
+/* 0 when the command's Affected SOP Class (its query/retrieve model) is the abstract syntax of
+ * the presentation context it came on, else CM_APP_EMISMATCH with the reason in err. */
+int model_of_context(T_ASC_Association *assoc, T_ASC_PresentationContextID id, const char *model, cm_error *err);
+
 } // namespace chaosmask::scp
 
 #endif

@@ -18,6 +18,7 @@ usage:
   dicomraw.py silent HOST PORT SECONDS
   dicomraw.py deepcmd HOST PORT DEPTH [--aet A] [--aec C]
   dicomraw.py deepfind HOST PORT DEPTH [--aet A] [--aec C]
+  dicomraw.py othermodel HOST PORT find|get|move [--aet A] [--aec C]
 """
 import socket
 import ssl
@@ -289,9 +290,33 @@ def cmd_deepfind(args):
     return result
 
 
+def cmd_othermodel(args):
+    """A C-FIND, C-GET or C-MOVE naming the Patient Root model on the Study Root context the
+    association accepted (the command's Affected SOP Class is not the context's)."""
+    o, pos = options(args, {"aet": 1, "aec": 1})
+    kind = pos[2]
+    suffix, field, aet = {"find": ("1", 0x20, "FINDSCU"), "get": ("3", 0x10, "GETSCU"),
+                          "move": ("2", 0x21, "MOVESCU")}[kind]
+    context, model = "1.2.840.10008.5.1.4.1.2.2." + suffix, "1.2.840.10008.5.1.4.1.2.1." + suffix
+    c = Client(pos[0], int(pos[1]))
+    why = c.associate(o.get("aet", aet), o.get("aec", "CHAOSMASK"), context, IMPLICIT_LE)
+    if why:
+        return why
+    fields = [(2, model.encode()), (0x100, struct.pack("<H", field)), (0x110, struct.pack("<H", 1))]
+    if kind == "move":
+        fields.append((0x600, b"STORESCP".ljust(16)))
+    fields += [(0x700, struct.pack("<H", 0)), (0x800, struct.pack("<H", 0))]
+    c.s.sendall(pdata(1, 0x03, command(fields)))
+    c.send_fragments(0x02, 0x00, struct.pack("<HHI", 0x0008, 0x0052, 8) + b"PATIENT " +
+                     struct.pack("<HHI", 0x0010, 0x0020, 0))
+    result = c.response_status()
+    c.release()
+    return result
+
+
 def main():
     handlers = {"store": cmd_store, "echo": cmd_echo, "hold": cmd_hold, "silent": cmd_silent,
-                "deepcmd": cmd_deepcmd, "deepfind": cmd_deepfind}
+                "deepcmd": cmd_deepcmd, "deepfind": cmd_deepfind, "othermodel": cmd_othermodel}
     if len(sys.argv) < 2 or sys.argv[1] not in handlers:
         sys.exit(__doc__)
     try:

@@ -1,7 +1,8 @@
 #!/bin/bash
 # test_hostile.sh SCP CM TESTS WORK - hostile input over the network, each refused with a
 # status or an abort, nothing written, and the service answering C-ECHO afterwards:
-# path-traversal and overlong UIDs, UIDs the command and the data set disagree on, overlong
+# path-traversal and overlong UIDs, UIDs the command and the data set disagree on, a C-FIND,
+# C-GET or C-MOVE naming another model than its presentation context's, overlong
 # and unprintable AE titles, 20,000-deep data sets (explicit, implicit, deflated) and C-FIND
 # identifiers, a 20,000-deep command set (the one thing DCMTK parses first: the child dies,
 # the parent audits it and goes on), inconsistent pixel geometry, a truncated stream, a
@@ -101,6 +102,13 @@ r=$($RAW deepfind 127.0.0.1 "$PORT" 20000)
 check "20,000-deep C-FIND identifier: refused with 0xC000 ($r)" [ "$r" = "status 0xC000" ]
 check "... audited" audit_has find '"nesting deeper than" in r.get("message", "") and r["status"] == "0xC000"'
 check "... and the service answers C-ECHO" echo_ok
+
+# ---- a command whose model is not its presentation context's (Patient Root on Study Root)
+for kind in find get move; do
+    r=$($RAW othermodel 127.0.0.1 "$PORT" $kind)
+    check "C-${kind^^} naming another model than its context's: 0xA900 ($r)" [ "$r" = "status 0xA900" ]
+done
+check "... audited" audit_has retrieve-request '"is not the presentation context" in r.get("message", "") and r["status"] == "0xA900"'
 
 # ---- a 20,000-deep command set: parsed by DCMTK before any hook (residual risk)
 r=$($RAW deepcmd 127.0.0.1 "$PORT" 20000)
