@@ -231,10 +231,15 @@ void ArchiveIndex::find(const char *model, DcmDataset *query, std::vector<std::u
     startFindRequest(model, query, &st);
     while (DICOM_PENDING_STATUS(st.status())) {
         DcmDataset *ids = nullptr;
-        if (nextFindResponse(&ids, &st, charsets).bad() || ids == nullptr) {
+        if (nextFindResponse(&ids, &st, charsets).bad()) {
+            /* its error paths return with index.dat still locked and the lists allocated */
             delete ids;
+            DcmQueryRetrieveDatabaseStatus cancelled;
+            cancelFindRequest(&cancelled);
             break;
         }
+        if (ids == nullptr)
+            break;
         if (DICOM_PENDING_STATUS(st.status()))
             responses.emplace_back(ids);
         else
@@ -255,8 +260,11 @@ void ArchiveIndex::matches(const char *model, DcmDataset *query, std::vector<Mat
     while (DICOM_PENDING_STATUS(st.status())) {
         char cls[DIC_UI_LEN + 1], inst[DIC_UI_LEN + 1], file[DBC_MAXSTRING + 1];
         unsigned short remaining = 0;
-        if (nextMoveResponse(cls, sizeof cls, inst, sizeof inst, file, sizeof file, &remaining, &st).bad())
+        if (nextMoveResponse(cls, sizeof cls, inst, sizeof inst, file, sizeof file, &remaining, &st).bad()) {
+            DcmQueryRetrieveDatabaseStatus cancelled; /* as for find: unlock, free the list */
+            cancelMoveRequest(&cancelled);
             break;
+        }
         if (DICOM_PENDING_STATUS(st.status()))
             out.push_back({cls, inst, file});
     }
