@@ -117,7 +117,8 @@ bool Association::receive()
     peer_.calling_ae = assoc_->params->DULparams.callingAPTitle;
     peer_.called_ae = assoc_->params->DULparams.calledAPTitle;
     peer_.tls = svc_.tls_in != nullptr;
-    peer_.tls_subject = tls_peer_subject(assoc_);
+    /* a subject is audited only when the chain was verified (require_client_certificate) */
+    peer_.tls_subject = svc_.cfg->tls_require_client_certificate ? tls_peer_subject(assoc_) : std::string();
     peer_.config = cm_config_peer(svc_.cfg, peer_.calling_ae.c_str());
     return true;
 }
