@@ -47,8 +47,8 @@ bool from_configured_host(const cm_peer &p, const std::string &address)
 
 class Association {
   public:
-    Association(const Service &svc, int sock, const std::string &address, bool over_limit)
-        : svc_(svc), sock_(sock), over_limit_(over_limit)
+    Association(const Service &svc, int sock, const std::string &address, bool over_limit, int accepted_fd)
+        : svc_(svc), sock_(sock), over_limit_(over_limit), accepted_fd_(accepted_fd)
     {
         peer_.address = address;
     }
@@ -66,6 +66,7 @@ class Association {
     const Service &svc_;
     int sock_;
     bool over_limit_;
+    int accepted_fd_;
     Peer peer_;
     T_ASC_Network *net_ = nullptr;
     T_ASC_Association *assoc_ = nullptr;
@@ -131,7 +132,8 @@ bool Association::refused(Refusal &r)
     if (over_limit_) {
         r.rj = {ASC_RESULT_REJECTEDTRANSIENT, ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
                 ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED};
-        r.why = "too many associations ([scp] max_associations)";
+        r.why = "too many associations ([scp] max_associations, of which max_associations / 8 are kept from "
+                "connections of one address not yet accepted)";
     } else if (ASC_getApplicationContextName(assoc_->params, context, sizeof context).bad() ||
                strcmp(context, UID_StandardApplicationContext) != 0) {
         r.rj.reason = ASC_REASON_SU_APPCONTEXTNAMENOTSUPPORTED;
@@ -244,6 +246,9 @@ int Association::serve()
     }
     audit_association("ok", "peer [" + std::string(peer_.config->name) + "], " + std::to_string(accepted) +
                                 " presentation contexts accepted");
+    const pid_t self = getpid(); /* one write of a few bytes to a pipe is atomic */
+    if (accepted_fd_ >= 0 && write(accepted_fd_, &self, sizeof self) != static_cast<ssize_t>(sizeof self))
+        cm_app_log(svc_.app, CM_LOG_WARN, "cannot tell the parent the association was accepted: %s", strerror(errno));
     session_.reset(new Session(svc_, peer_, assoc_));
     run_loop();
     return 0;
@@ -251,10 +256,10 @@ int Association::serve()
 
 } // namespace
 
-int serve_connection(const Service &svc, int socket, const std::string &address, bool over_limit)
+int serve_connection(const Service &svc, int socket, const std::string &address, bool over_limit, int accepted_fd)
 {
     install_child_signals();
-    Association a(svc, socket, address, over_limit);
+    Association a(svc, socket, address, over_limit, accepted_fd);
     return a.serve();
 }
 

@@ -25,9 +25,10 @@
 
 namespace chaosmask::scp {
 
-/* Serves the connection on socket (from address); over_limit: reject as transient.  The
- * process's exit status. */
-int serve_connection(const Service &svc, int socket, const std::string &address, bool over_limit);
+/* Serves the connection on socket (from address); over_limit: reject as transient.  Once the
+ * association is accepted, the process writes its pid (a pid_t) to accepted_fd, telling the
+ * parent this connection is no longer an unidentified one.  The process's exit status. */
+int serve_connection(const Service &svc, int socket, const std::string &address, bool over_limit, int accepted_fd);
 
 } // namespace chaosmask::scp
 

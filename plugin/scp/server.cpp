@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
+#include <fcntl.h>
 #include <cstring>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -48,6 +49,9 @@ Server::~Server()
 {
     if (listen_fd_ >= 0)
         close(listen_fd_);
+    for (int fd : accepted_)
+        if (fd >= 0)
+            close(fd);
 }
 
 int Server::listen(cm_error *err)
@@ -65,6 +69,8 @@ int Server::listen(cm_error *err)
         ::listen(listen_fd_, 128) != 0)
         return cm_fail(err, CM_CFG_EINVAL, "cannot listen on %s:%u: %s ([scp] bind and port, or --port)",
                        cfg.scp_bind, svc_.port, strerror(errno));
+    if (pipe2(accepted_, O_CLOEXEC | O_NONBLOCK) != 0)
+        return cm_fail(err, CM_APP_EIO, "cannot create a pipe: %s", strerror(errno));
     return 0;
 }
 
@@ -86,6 +92,7 @@ void Server::reap()
     while ((p = wait4(-1, &st, WNOHANG, &ru)) > 0) {
         peak_child_kib_ = std::max(peak_child_kib_, ru.ru_maxrss);
         bool worker = workers_.erase(p) > 0;
+        unidentified_.erase(p);
         served_ += worker ? 1 : 0;
         rejectors_.erase(p);
         if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
@@ -102,6 +109,24 @@ void Server::reap()
     }
 }
 
+/* The pids of children that have been accepted as associations since the last call. */
+void Server::read_accepted()
+{
+    pid_t pids[64];
+    ssize_t n;
+    while ((n = read(accepted_[0], pids, sizeof pids)) > 0)
+        for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof(pid_t)); i++)
+            unidentified_.erase(pids[i]);
+}
+
+size_t Server::unidentified_from(const std::string &address) const
+{
+    size_t n = 0;
+    for (const auto &u : unidentified_)
+        n += u.second == address ? 1 : 0;
+    return n;
+}
+
 void Server::accept_one()
 {
     struct sockaddr_in from;
@@ -115,7 +140,10 @@ void Server::accept_one()
     setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     char ip[INET_ADDRSTRLEN] = "";
     inet_ntop(AF_INET, &from.sin_addr, ip, sizeof ip);
-    bool over = workers_.size() >= svc_.cfg->scp_max_associations;
+    read_accepted();
+    const unsigned most = svc_.cfg->scp_max_associations;
+    const unsigned share = most > 1 ? most - std::max(1u, most / 8) : most; /* server.h */
+    bool over = workers_.size() >= most || unidentified_from(ip) >= share;
     if (over && rejectors_.size() >= REJECTORS_MAX) {
         close(s); /* not even a rejection: the rejecting processes are busy already */
         cm_audit_event ev = cm_audit_event_init("association");
@@ -129,7 +157,8 @@ void Server::accept_one()
     if (pid == 0) {
         close(listen_fd_);
         cm_keys_relock(svc_.keys);
-        _exit(serve_connection(svc_, s, ip, over));
+        close(accepted_[0]);
+        _exit(serve_connection(svc_, s, ip, over, accepted_[1]));
     }
     close(s);
     if (pid < 0) {
@@ -137,6 +166,8 @@ void Server::accept_one()
         return;
     }
     (over ? rejectors_ : workers_).insert(pid);
+    if (!over)
+        unidentified_[pid] = ip;
 }
 
 void Server::stop()

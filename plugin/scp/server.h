@@ -6,6 +6,12 @@
  *     goes to a short-lived child that only rejects its association (transient, local limit
  *     exceeded), at most REJECTORS_MAX of those at a time, beyond which the connection is
  *     closed at once; either way the service keeps answering the others.
+ *   - connections from one address that have not yet been accepted as an association (silent
+ *     ones, slow handshakes) leave max_associations / 8 slots (at least 1) to other addresses:
+ *     beyond, that address's connections are rejected like those over the limit, so one host
+ *     cannot keep every slot busy with connections that never say who they are.  (Not half:
+ *     a host that opens many associations at the same instant looks the same until they are
+ *     accepted, a few milliseconds later.)
  *   - a child that dies of a signal or fails is reaped and audited; it never takes the
  *     parent down.  Core dumps are off (a dump would put plaintext on disk).
  *   - SIGTERM or SIGINT: the listening socket is closed at once, running associations get
@@ -17,7 +23,9 @@
 
 #include "service.h"
 
+#include <map>
 #include <set>
+#include <string>
 #include <sys/types.h>
 
 namespace chaosmask::scp {
@@ -36,12 +44,16 @@ class Server {
   private:
     void accept_one();
     void reap();
+    void read_accepted();
+    size_t unidentified_from(const std::string &address) const;
     void stop();
     void audit_service(const char *what, long long count);
 
     const Service &svc_;
     int listen_fd_ = -1;
     std::set<pid_t> workers_, rejectors_;
+    std::map<pid_t, std::string> unidentified_; /* workers not yet accepted, by address */
+    int accepted_[2] = {-1, -1};                /* pipe: children write their pid once accepted */
     unsigned long long served_ = 0;     /* associations served */
     long peak_child_kib_ = 0;           /* the largest resident size of a finished child */
 };

@@ -13,7 +13,7 @@ Every subcommand prints one line the test scripts parse:
 usage:
   dicomraw.py store HOST PORT FILE [--aet A] [--aec C] [--inst UID] [--class UID]
                     [--cut N] [--pdu BYTES] [--stall SECONDS] [--tls CERT KEY CA] [--count N]
-  dicomraw.py echo HOST PORT [--aet A] [--aec C] [--raw-calling HEX] [--tls CERT KEY CA]
+  dicomraw.py echo HOST PORT [--aet A] [--aec C] [--raw-calling HEX] [--tls CERT KEY CA] [--from ADDRESS]
   dicomraw.py hold HOST PORT SECONDS [--aet A] [--aec C]
   dicomraw.py silent HOST PORT SECONDS
   dicomraw.py deepcmd HOST PORT DEPTH [--aet A] [--aec C]
@@ -102,8 +102,9 @@ def split_part10(path):
 
 
 class Client:
-    def __init__(self, host, port, tls=None):
-        self.s = socket.create_connection((host, port), timeout=120)
+    def __init__(self, host, port, tls=None, source=None):
+        self.s = socket.create_connection((host, port), timeout=120,
+                                          source_address=(source, 0) if source else None)
         if tls:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             ctx.load_cert_chain(tls[0], tls[1])
@@ -221,8 +222,8 @@ def cmd_store(args):
 
 
 def cmd_echo(args):
-    o, pos = options(args, {"aet": 1, "aec": 1, "raw-calling": 1, "tls": 3})
-    c = Client(pos[0], int(pos[1]), o.get("tls"))
+    o, pos = options(args, {"aet": 1, "aec": 1, "raw-calling": 1, "tls": 3, "from": 1})
+    c = Client(pos[0], int(pos[1]), o.get("tls"), o.get("from"))
     raw = bytes.fromhex(o["raw-calling"]) if "raw-calling" in o else None
     why = c.associate(o.get("aet", "ECHOSCU"), o.get("aec", "CHAOSMASK"), VERIFICATION, IMPLICIT_LE, raw)
     if why:

@@ -7,13 +7,14 @@
 # identifiers, a 20,000-deep command set (the one thing DCMTK parses first: the child dies,
 # the parent audits it and goes on), inconsistent pixel geometry, a truncated stream, a
 # truncated data set, a data set that stops half-way (dimse_timeout), PDUs over max_pdu, an
-# object over the size limit, more associations than allowed, silent connections.
+# object over the size limit, more associations than allowed, silent connections (a slot
+# kept from those of one address).
 SCP=$1 CM=$2 TESTS=$3 WORK=$4
 . "$TESTS/lib.sh"
 setup_work
 PORT=$(free_port)
 SCP_EXTRA="max_associations = 2\nmax_object_size = 2M\nacse_timeout = 3\ndimse_timeout = 2\n"
-write_config scp.ini "$PORT"
+write_config scp.ini "$PORT" "[peer ELSEWHERE]\naetitle = ELSEWHERE\nhost = 127.0.0.2\n"
 sed -i 's/^acse_timeout = 10$//' scp.ini
 start_service scp.ini || exit 1
 $PY "$TESTS/make_study.py" study 2 --prefix ct >/dev/null
@@ -123,7 +124,8 @@ hold() {
     $RAW hold 127.0.0.1 "$PORT" "$1" >"hold$2.log" 2>&1 &
     holders+=($!)
 }
-hold 4 1
+hold 4 1 # one after the other: connections from one address not yet accepted leave a slot free
+for _ in $(seq 50); do grep -q associated hold1.log 2>/dev/null && break; sleep 0.1; done
 hold 4 2
 for _ in $(seq 50); do [ "$(cat hold1.log hold2.log 2>/dev/null | grep -c associated)" = 2 ] && break; sleep 0.1; done
 t0=$(date +%s.%N)
@@ -143,6 +145,9 @@ sleep 0.3
 echoscu -aec CHAOSMASK 127.0.0.1 "$PORT" >silent.log 2>&1
 check "silent connections hold slots, not the service: an answer at once" \
     grep -qE "Local Limit Exceeded|Echo Response \(Success\)" silent.log
+r=$($RAW echo 127.0.0.1 "$PORT" --aet ELSEWHERE --from 127.0.0.2)
+check "silent connections from one address leave a slot to others: a peer from another gets in ($r)" \
+    [ "$r" = "status 0x0000" ]
 sleep 3.5 # [scp] acse_timeout = 3: the silent ones are dropped
 check "after acse_timeout the slots are free again" echo_ok
 wait "${silent[@]}"
