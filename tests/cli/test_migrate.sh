@@ -7,24 +7,9 @@
 #   kill -9 in the middle of encrypt and of rekey at several points, then --resume: every file
 #   exactly once; two shards cover the tree exactly once; --dry-run writes nothing; the JSON
 #   lines and the summary are valid and add up; decrypt --out writes 0600 files, audited.
-set -u
 CM=$1 TOOL=$2
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
-P=/usr/lib/python3/dist-packages/pydicom/data/test_files
-fails=0
-ok() { echo "ok: $*"; }
-fail() { echo "FAILED: $*" >&2; fails=$((fails + 1)); }
-cat >cm.ini <<EOF
-[keyring]
-dir = $WORK/ring
-[log]
-audit = $WORK/audit.log
-audit_fsync = no
-EOF
-chmod 600 cm.ini
-cm() { "$CM" --config "$WORK/cm.ini" "$@"; }
+. "$(dirname "$0")/lib.sh"
+write_cli_config "audit_fsync = no\n"
 cm keygen --id first -q || exit 1
 
 # ---- the tree ----
@@ -186,5 +171,4 @@ for k in keys:
 PY
 cm keys activate first -q && grep -qx first ring/active && ok "keys activate" || fail "keys activate"
 
-echo "$fails failed"
-[ "$fails" -eq 0 ]
+finish
