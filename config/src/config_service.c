@@ -289,16 +289,16 @@ int cfg_check_service(const cm_config *cfg, int tls_enabled_line, const int *pee
                              "chain to)");
         return -1;
     }
-    /* An AE title is no proof of identity: a peer that may read headers or pixels must say
-     * where its calls come from, unless every caller shows a certificate of the site CA. */
-    const int callers_certified = cfg->tls_enabled && cfg->tls_require_client_certificate;
+    /* An AE title is no proof of identity, and a client certificate is not tied to a peer
+     * (any holder of one from the site CA could use any AE title): a peer that may read
+     * headers or pixels must say where its calls come from. */
     for (size_t i = 0; i < cfg->npeers; i++) {
         const cm_peer *p = &cfg->peers[i];
         *line = p->line;
-        if ((p->find || p->retrieve != CM_RETRIEVE_NO) && p->host[0] == '\0' && !callers_certified) {
+        if ((p->find || p->retrieve != CM_RETRIEVE_NO) && p->host[0] == '\0') {
             snprintf(why, whysz,
                      "[peer %s] may %s but has no host: anyone could call with its AE title; expected host = the "
-                     "address its calls come from (or [tls] enabled = yes with require_client_certificate = yes)",
+                     "address its calls come from",
                      p->name, p->find ? "find" : "retrieve");
             return -1;
         }

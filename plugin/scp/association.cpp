@@ -132,8 +132,8 @@ bool Association::refused(Refusal &r)
     if (over_limit_) {
         r.rj = {ASC_RESULT_REJECTEDTRANSIENT, ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
                 ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED};
-        r.why = "too many associations ([scp] max_associations, of which max_associations / 8 are kept from "
-                "connections of one address not yet accepted)";
+        r.why = "too many associations ([scp] max_associations; the last max_associations / 8 free slots are "
+                "not given to an address whose earlier connections are not yet accepted)";
     } else if (ASC_getApplicationContextName(assoc_->params, context, sizeof context).bad() ||
                strcmp(context, UID_StandardApplicationContext) != 0) {
         r.rj.reason = ASC_REASON_SU_APPCONTEXTNAMENOTSUPPORTED;
@@ -240,15 +240,16 @@ int Association::serve()
         return 0;
     }
     int accepted = negotiate(assoc_->params);
+    /* before the peer can see the acceptance: its next connection may follow at once */
+    const pid_t self = getpid(); /* one write of a few bytes to a pipe is atomic */
+    if (accepted_fd_ >= 0 && write(accepted_fd_, &self, sizeof self) != static_cast<ssize_t>(sizeof self))
+        cm_app_log(svc_.app, CM_LOG_WARN, "cannot tell the parent the association was accepted: %s", strerror(errno));
     if (ASC_acknowledgeAssociation(assoc_).bad()) {
         audit_association("failed", "the association acknowledgement could not be sent");
         return 0;
     }
     audit_association("ok", "peer [" + std::string(peer_.config->name) + "], " + std::to_string(accepted) +
                                 " presentation contexts accepted");
-    const pid_t self = getpid(); /* one write of a few bytes to a pipe is atomic */
-    if (accepted_fd_ >= 0 && write(accepted_fd_, &self, sizeof self) != static_cast<ssize_t>(sizeof self))
-        cm_app_log(svc_.app, CM_LOG_WARN, "cannot tell the parent the association was accepted: %s", strerror(errno));
     session_.reset(new Session(svc_, peer_, assoc_));
     run_loop();
     return 0;

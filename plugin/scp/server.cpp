@@ -141,9 +141,9 @@ void Server::accept_one()
     char ip[INET_ADDRSTRLEN] = "";
     inet_ntop(AF_INET, &from.sin_addr, ip, sizeof ip);
     read_accepted();
-    const unsigned most = svc_.cfg->scp_max_associations;
-    const unsigned share = most > 1 ? most - std::max(1u, most / 8) : most; /* server.h */
-    bool over = workers_.size() >= most || unidentified_from(ip) >= share;
+    const size_t most = svc_.cfg->scp_max_associations, busy = workers_.size();
+    const size_t reserve = most > 1 ? std::max<size_t>(1, most / 8) : 0; /* server.h */
+    bool over = busy >= most || (most - busy <= reserve && unidentified_from(ip) > 0);
     if (over && rejectors_.size() >= REJECTORS_MAX) {
         close(s); /* not even a rejection: the rejecting processes are busy already */
         cm_audit_event ev = cm_audit_event_init("association");

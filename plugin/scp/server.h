@@ -6,12 +6,13 @@
  *     goes to a short-lived child that only rejects its association (transient, local limit
  *     exceeded), at most REJECTORS_MAX of those at a time, beyond which the connection is
  *     closed at once; either way the service keeps answering the others.
- *   - connections from one address that have not yet been accepted as an association (silent
- *     ones, slow handshakes) leave max_associations / 8 slots (at least 1) to other addresses:
- *     beyond, that address's connections are rejected like those over the limit, so one host
- *     cannot keep every slot busy with connections that never say who they are.  (Not half:
- *     a host that opens many associations at the same instant looks the same until they are
- *     accepted, a few milliseconds later.)
+ *   - the last max_associations / 8 free slots (at least 1; none when max_associations is 1)
+ *     are not given to an address that already holds a connection not yet accepted as an
+ *     association (a silent one, a slow handshake): that connection is rejected like one over
+ *     the limit, so one host cannot keep every slot busy with connections that never say who
+ *     they are.  Best effort per address: several hosts together still can.  (Not a smaller
+ *     share per address: a host that opens many associations at the same instant looks the
+ *     same until they are accepted, a few milliseconds later.)
  *   - a child that dies of a signal or fails is reaped and audited; it never takes the
  *     parent down.  Core dumps are off (a dump would put plaintext on disk).
  *   - SIGTERM or SIGINT: the listening socket is closed at once, running associations get

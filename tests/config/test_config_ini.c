@@ -215,15 +215,6 @@ static void test_service_keys(void)
     const cm_peer *q = cm_config_peer(&cfg, "Q");
     CHECK(q != NULL && q->host[0] == '\0' && !q->store && !q->find && q->retrieve == CM_RETRIEVE_NO);
 
-    puts("a reading peer without host only when every caller shows a certificate of the site CA");
-    const char *certified = fx_path("svc/certified.ini");
-    fx_write(certified,
-             "[tls]\nenabled = yes\ncertificate = /etc/s.pem\nprivate_key = /etc/k.pem\nca = /etc/ca.pem\n"
-             "[peer roaming viewer]\naetitle = ROAM\nfind = yes\nretrieve = decrypted\n",
-             0644);
-    CHECK_EQ_INT(cm_config_load_file(&cfg, certified, &err), 0);
-    const cm_peer *r = cm_config_peer(&cfg, "ROAM");
-    CHECK(r != NULL && r->host[0] == '\0' && r->retrieve == CM_RETRIEVE_DECRYPTED);
 }
 
 static void test_relative_resolution(void)
@@ -360,6 +351,10 @@ static void test_errors(void)
     expect_error("[peer A]\naetitle = A\nfind = yes\n", CM_CFG_ESYNTAX, "1: [peer A] may find but has no host");
     expect_error("[log]\nlevel = warn\n[peer B]\naetitle = B\nretrieve = encrypted\n", CM_CFG_ESYNTAX,
                  "3: [peer B] may retrieve but has no host: anyone could call with its AE title");
+    /* a client certificate is not tied to a peer: TLS does not replace host */
+    expect_error("[tls]\nenabled = yes\ncertificate = /etc/s.pem\nprivate_key = /etc/k.pem\nca = /etc/ca.pem\n"
+                 "[peer C]\naetitle = C\nfind = yes\n",
+                 CM_CFG_ESYNTAX, "6: [peer C] may find but has no host");
     expect_error("[peer A]\naetitle = A\nport = 0\n", CM_CFG_ESYNTAX,
                  "3: port '0' is not a whole number from 1 to 65535");
     expect_error("[peer A]\naetitle = A\n\ntls = yes\n", CM_CFG_ESYNTAX,
