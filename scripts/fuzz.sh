@@ -1,6 +1,7 @@
 #!/bin/bash
-# Builds every libFuzzer harness of tests/fuzz (clang, ASan + UBSan, in build/fuzz) and runs
-# each, one after the other, for SECONDS seconds (default 60), then prints per harness the
+# Builds every libFuzzer harness of tests/fuzz (clang, ASan + UBSan, in build/fuzz; see
+# FUZZ_SANITIZERS below) and runs each, one after the other, for SECONDS seconds (default 60),
+# then prints per harness the
 # executions, executions per second, coverage (libFuzzer's cov and ft), the corpus size and
 # whether it found a crash, a leak, a timeout or a failed invariant.  Exits non-zero when one
 # did; the input that failed is in build/fuzz/artifacts/HARNESS/ (copy it to
