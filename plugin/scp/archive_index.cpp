@@ -217,6 +217,27 @@ bool level_known(DcmDataset *query)
     return false;
 }
 
+/* DCMTK 3.6.7's startFindRequest and startMoveRequest copy the level with
+ *     strncpy(level, value, length)      (char level[50], length = the element's length)
+ * and then upper-case `level` up to its first NUL.  A value as long as its element ("STUDY ")
+ * leaves no NUL: the loop reads, and upper-cases, whatever the stack holds after it until it
+ * meets a zero byte - every C-FIND and retrieval did so (valgrind: a conditional jump on
+ * uninitialised values), and about one run in twenty of the service's query harness died of
+ * the corrupted stack or heap.  The level is put back as its text and one NUL inside the
+ * element's length: strncpy then pads with NULs, and the copy is terminated. */
+void terminate_level(DcmDataset *query)
+{
+    DcmElement *e = nullptr;
+    char *value = nullptr;
+    if (query->findAndGetElement(DCM_QueryRetrieveLevel, e).bad() || e == nullptr || e->getString(value).bad() ||
+        value == nullptr)
+        return;
+    std::string text(value, strnlen(value, e->getLength()));
+    while (!text.empty() && text.back() == ' ')
+        text.pop_back();
+    e->putString(text.c_str(), static_cast<Uint32>(text.size() + 1)); /* the NUL is part of the value */
+}
+
 } // namespace
 
 void ArchiveIndex::find(const char *model, DcmDataset *query, std::vector<std::unique_ptr<DcmDataset>> &responses,
@@ -226,6 +247,7 @@ void ArchiveIndex::find(const char *model, DcmDataset *query, std::vector<std::u
         *status = STATUS_FIND_Failed_UnableToProcess;
         return;
     }
+    terminate_level(query);
     DcmQueryRetrieveDatabaseStatus st(STATUS_Pending);
     DcmQueryRetrieveCharacterSetOptions charsets;
     startFindRequest(model, query, &st);
@@ -255,6 +277,7 @@ void ArchiveIndex::matches(const char *model, DcmDataset *query, std::vector<Mat
         *status = STATUS_MOVE_Failed_UnableToProcess;
         return;
     }
+    terminate_level(query);
     DcmQueryRetrieveDatabaseStatus st(STATUS_Pending);
     startMoveRequest(model, query, &st);
     while (DICOM_PENDING_STATUS(st.status())) {
