@@ -10,7 +10,7 @@
  *
  * The index: six objects (two patients, two studies, three series) stored once at start-up
  * through store_received, the storage hook the service runs for a C-STORE; the sixth arrives
- * encrypted with the fixed key and then JPEG-LS compressed, and is archived as received.
+ * encrypted with the fixed key and then RLE compressed, and is archived as received.
  *
  * Input: byte 0, then the identifier.  Byte 0: bit 7 the transfer syntax (implicit, else
  * explicit little endian: what the service accepts for query/retrieve); k = bits 0-6:
@@ -45,7 +45,7 @@
 #include "suboperation.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
-#include <dcmtk/dcmjpls/djencode.h>
+#include <dcmtk/dcmdata/dcrleerg.h>
 
 #include <map>
 
@@ -80,9 +80,12 @@ std::string digest_of(cm_dicom_object *obj)
 
 /* One object stored through the storage hook, as a C-STORE of an honest SCU. */
 /* recompressed: the object is encrypted with the fixed key first, then compressed with
- * JPEG-LS lossless (what a PACS may do) and sent in that syntax: the service stores it as
+ * RLE lossless (what a PACS may do) and sent in that syntax: the service stores it as
  * received, verifying it decodes it in memory, and a retrieval must still send it as stored
- * (encrypted) or give the original back (decrypted). */
+ * (encrypted) or give the original back (decrypted).  Not JPEG-LS: DCMTK 3.6.7's JPEG-LS
+ * encoder writes before its output buffer for some incompressible frames (valgrind:
+ * DJLSEncoderBase::fixPaddingIfNecessary), and masked pixels are incompressible - it
+ * corrupted this harness's heap in about one run in thirty.  The service never encodes. */
 void store_object(unsigned n, const char *patient, const char *study, const char *series, bool recompressed = false)
 {
     Env &e = env();
@@ -130,13 +133,13 @@ void store_object(unsigned n, const char *patient, const char *study, const char
         cm_dicom_encrypt_params ep = fuzz::encrypt_params(CM_PROFILE_LORENZ_CHACHA20, key, 0);
         cm_dicom_report rep;
         FUZZ_CHECK(cm_dicom_encrypt(plain.obj, &ep, &rep, &err) == 0, "encrypt object %u: %s", n, err.msg);
-        DJLSEncoderRegistration::registerCodecs();
+        DcmRLEEncoderRegistration::registerCodecs();
         DcmDataset &enc = plain.dataset();
-        FUZZ_CHECK(enc.chooseRepresentation(EXS_JPEGLSLossless, nullptr).good() &&
-                       enc.canWriteXfer(EXS_JPEGLSLossless, EXS_LittleEndianExplicit),
-                   "JPEG-LS cannot encode encrypted object %u", n);
-        FUZZ_CHECK(encode_bare(enc, EXS_JPEGLSLossless, bytes), "cannot encode object %u in JPEG-LS", n);
-        xfer = UID_JPEGLSLosslessTransferSyntax;
+        FUZZ_CHECK(enc.chooseRepresentation(EXS_RLELossless, nullptr).good() &&
+                       enc.canWriteXfer(EXS_RLELossless, EXS_LittleEndianExplicit),
+                   "RLE cannot encode encrypted object %u", n);
+        FUZZ_CHECK(encode_bare(enc, EXS_RLELossless, bytes), "cannot encode object %u in RLE", n);
+        xfer = UID_RLELosslessTransferSyntax;
     }
 
     Session s(e.svc, e.peers[0], nullptr);
