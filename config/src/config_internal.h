@@ -19,7 +19,7 @@ int cfg_owner_trusted(uid_t uid);
 /* out = dir + "/" + name (no doubled slash); 0, or -1 when it does not fit in outsz. */
 int cfg_path_join(char *out, size_t outsz, const char *dir, const char *name);
 
-/* ---- shared by config.c and config_service.c ---- */
+/* ---- the value checks (config_value.c), used by config.c and config_service.c ---- */
 
 /* A value parser: 0, or -1 with `why` saying what is wrong and what is expected. */
 typedef int (*cfg_value_parser)(cm_config *cfg, const char *value, char *why, size_t whysz);
@@ -69,7 +69,8 @@ const char *cfg_peer_key_list(void);
 /* Sets key k of the last opened peer: 0, or -1 with why. */
 int cfg_peer_set(cm_config *cfg, int k, const char *value, char *why, size_t whysz);
 /* What no single line can decide, checked once the whole file is read: every peer has an
- * AE title, AE titles are unique, TLS has the files it needs.  tls_enabled_line and the
+ * AE title, AE titles are unique, a peer that may find or retrieve has a host, TLS has the
+ * files it needs.  tls_enabled_line and the
  * per-peer `tls_lines` (0 = not set) locate the messages.  0, or -1 with *line and why. */
 int cfg_check_service(const cm_config *cfg, int tls_enabled_line, const int *peer_tls_lines, int *line, char *why,
                       size_t whysz);
