@@ -167,6 +167,24 @@ int read_whole_file(const char *path, uint64_t max_bytes, std::unique_ptr<uint8_
 
 /* DCMTK parses the bytes (a Part 10 file, or a bare data set in xfer) into obj's file format.
  * A buffer stream has no delayed loading: every value is copied into the data set. */
+/* An element above group 0002 that DCMTK read as part of the meta header (a damaged file)
+ * belongs to the data set: it goes there at once, unless the data set has its own, so that
+ * what is encrypted, bound and written is what the file holds, and nothing is lost.  One below
+ * group 0002 (command or reserved groups) has no place in a data set and is dropped when the
+ * object is written (drop_foreign_meta_elements). */
+void move_foreign_meta_elements(DcmMetaInfo &meta, DcmDataset &ds)
+{
+    for (DcmObject *e = meta.nextInContainer(nullptr); e != nullptr;) {
+        DcmObject *next = meta.nextInContainer(e);
+        if (e->getGTag() > 0x0002) {
+            DcmElement *moved = meta.remove(e);
+            if (moved != nullptr && (ds.tagExists(moved->getTag()) || ds.insert(moved, OFFalse).bad()))
+                delete moved;
+        }
+        e = next;
+    }
+}
+
 int parse_bytes(cm_dicom_object &obj, E_TransferSyntax xfer, cm_error *err)
 {
     DcmFileFormat &ff = obj.ff;
@@ -195,6 +213,8 @@ int parse_bytes(cm_dicom_object &obj, E_TransferSyntax xfer, cm_error *err)
     DcmDataset *ds = ff.getDataset();
     if (ds->loadAllDataIntoMemory().bad())
         return cm_fail(err, CM_DICOM_EINPUT, "the object is truncated or damaged");
+    if (xfer == EXS_Unknown && ff.getMetaInfo() != nullptr)
+        move_foreign_meta_elements(*ff.getMetaInfo(), *ds);
     if (ds->getOriginalXfer() == EXS_Unknown)
         return cm_fail(err, CM_DICOM_EINPUT, "the transfer syntax cannot be determined");
     if (ds->card() == 0)
@@ -233,9 +253,9 @@ int guarded(cm_error *err, Op op)
     }
 }
 
-/* Elements of another group that DCMTK read as part of the meta header (a damaged file) are
- * not written: placed in the meta header they make it unreadable (one below group 0002 comes
- * before (0002,0000)) or move into the data set on the next read (one above it). */
+/* Elements of another group left in the meta header (those below group 0002: the parse moved
+ * those above it into the data set) are not written: one below group 0002 would come before
+ * (0002,0000) and make the file unreadable. */
 void drop_foreign_meta_elements(DcmMetaInfo &meta)
 {
     for (DcmObject *e = meta.nextInContainer(nullptr); e != nullptr;) {

@@ -13,7 +13,8 @@
 #     refused by encrypt (exit 4) and named by decrypt; pixels that are a mask refused unless
 #     --force; inspect names a damaged block field;
 #   - 100,000 frames of 1x2 pixels round-trip exactly in a few segments;
-#   - objects written by release 0.1.0 (format 1, testdata/format1) still decrypt exactly.
+#   - objects written by release 0.1.0 (format 1, testdata/format1) still decrypt exactly;
+#   - a data set element inside a damaged meta header is kept, moved into the data set.
 set -u
 CM=$1 TOOL=$2 SRC=$3 WORK=$4
 P=/usr/lib/python3/dist-packages/pydicom/data/test_files
@@ -217,6 +218,27 @@ for f in "$F1"/*.f1.dcm; do
   if cmp -s "$src" f1.dcm || cmp -s ref.dcm f1.dcm; then ok "format 1 $b: byte-identical"; else fail "format 1 $b differs"; fi
   rm -f f1.dcm ref.dcm
 done
+
+echo "== a damaged meta header holding a data set element: the element is kept, in the data set"
+python3 - "$P/CT_small.dcm" meta_foreign.dcm <<'PY'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+assert b[128:132] == b"DICM" and b[132:136] == b"\x02\x00\x00\x00"
+length = struct.unpack("<I", b[140:144])[0]
+value = b"Study in meta "
+element = b"\x32\x00\x00\x40LT" + struct.pack("<H", len(value)) + value  # (0032,4000) Study Comments
+open(sys.argv[2], "wb").write(b[:140] + struct.pack("<I", length + len(element)) + b[144:144 + length] + element +
+                              b[144 + length:])
+PY
+if cm encrypt -q meta_foreign.dcm meta_foreign.enc.dcm && cm decrypt -q meta_foreign.enc.dcm meta_foreign.back.dcm; then
+  [ "$(dcmdump +P 0032,4000 meta_foreign.back.dcm | grep -c 'Study in meta')" = 1 ] &&
+    ! dcmdump meta_foreign.back.dcm 2>&1 | grep -q 'Invalid Element (0032,4000) found in Meta' &&
+    [ "$(pixels meta_foreign.back.dcm)" = "$(pixels "$P/CT_small.dcm")" ] &&
+    ok "encrypt and decrypt keep it, in the data set, with the original pixels" ||
+    fail "the element of the meta header was lost or left there"
+else
+  fail "encrypt or decrypt of a meta header holding a data set element"
+fi
 
 echo "format 2: $fails failure(s)"
 [ $fails -eq 0 ]
