@@ -77,6 +77,23 @@ std::unique_ptr<DcmTLSTransportLayer> tls_connecting_layer(const cm_config &cfg,
     return t;
 }
 
+bool tls_peer_names_host(T_ASC_Association *assoc, const char *host)
+{
+    unsigned long n = ASC_getPeerCertificateLength(assoc);
+    if (n == 0)
+        return false;
+    std::vector<unsigned char> der(n);
+    ASC_getPeerCertificate(assoc, der.data(), n);
+    const unsigned char *p = der.data();
+    X509 *x = d2i_X509(nullptr, &p, static_cast<long>(n));
+    if (x == nullptr)
+        return false;
+    const int ip = X509_check_ip_asc(x, host, 0); /* -2: host is no IP address */
+    const bool named = ip == 1 || (ip == -2 && X509_check_host(x, host, 0, 0, nullptr) == 1);
+    X509_free(x);
+    return named;
+}
+
 std::string tls_peer_subject(T_ASC_Association *assoc)
 {
     unsigned long n = ASC_getPeerCertificateLength(assoc);

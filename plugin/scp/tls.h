@@ -30,6 +30,9 @@ std::unique_ptr<DcmTLSTransportLayer> tls_connecting_layer(const cm_config &cfg,
                                                            cm_error *err);
 /* The subject of the peer's certificate ("" without TLS). */
 std::string tls_peer_subject(T_ASC_Association *assoc);
+/* The peer's certificate names host (an IPv4 address in an IP entry, or a DNS name): as a
+ * C-MOVE destination's must.  false without a certificate. */
+bool tls_peer_names_host(T_ASC_Association *assoc, const char *host);
 
 } // namespace chaosmask::scp
 

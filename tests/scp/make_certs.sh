@@ -1,8 +1,9 @@
 #!/bin/bash
 # make_certs.sh DIR - test certificates, made at test time with the openssl command (no key is
-# ever committed): a CA; the service (SAN IP:127.0.0.1); a client (CN=viewer); a C-MOVE
-# destination (SAN IP:127.0.0.1); a destination whose certificate names another host; and a
-# client from a CA the service does not trust.
+# ever committed): a CA; the service (SAN IP:127.0.0.1); a client (CN=viewer, SAN
+# DNS:viewer.example and IP:127.0.0.1, the host of its [peer]); a C-MOVE destination (SAN
+# IP:127.0.0.1); a destination whose certificate names another host (also a client certificate
+# that names another host); and a client from a CA the service does not trust.
 set -eu
 cd "$1"
 req() { openssl req -new -newkey rsa:2048 -nodes -keyout "$1.key" -subj "/CN=$2" -out "$1.csr" 2>/dev/null; }
@@ -16,7 +17,7 @@ for ca in ca rogue-ca; do
         -days 2 -sha256 -out "$ca.pem" 2>/dev/null
 done
 req service chaosmask-scp && sign service ca "IP:127.0.0.1"
-req client viewer && sign client ca "DNS:viewer.example"
+req client viewer && sign client ca "DNS:viewer.example,IP:127.0.0.1"
 req dest storescp && sign dest ca "IP:127.0.0.1"
 req wrongname storescp && sign wrongname ca "DNS:other.example"
 req rogue intruder && sign rogue rogue-ca "DNS:intruder.example"

@@ -4,7 +4,8 @@
 # storescu, findscu +tls); C-GET and C-MOVE over TLS (DcmTLSSCU: getscu/movescu 3.6.7 have no
 # TLS); C-MOVE sub-associations over TLS to a storescp +tls, whose certificate must name the
 # configured host; refused: a plain association, TLS without a client certificate, a client
-# certificate from another CA.
+# certificate from another CA, a certificate of the site CA that does not name the peer's host
+# (tls = yes binds the certificate to the peer through its host).
 SCP=$1 CM=$2 TESTS=$3 WORK=$4 TLS_CLIENT=$5
 . "$TESTS/lib.sh"
 setup_work
@@ -13,7 +14,7 @@ C=$WORK/certs
 PORT=$(free_port) DEST=$(free_port) WRONG=$(free_port)
 SCP_EXTRA="[tls]\nenabled = yes\ncertificate = $C/service.pem\nprivate_key = $C/service.key\nca = $C/ca.pem\n"
 write_config scp.ini "$PORT" "
-[peer VIEWER]\naetitle = VIEWER\nhost = 127.0.0.1\nstore = yes\nfind = yes\nretrieve = decrypted
+[peer VIEWER]\naetitle = VIEWER\nhost = 127.0.0.1\nstore = yes\nfind = yes\nretrieve = decrypted\ntls = yes
 [peer TLSDEST]\naetitle = TLSDEST\nhost = 127.0.0.1\nport = $DEST\nretrieve = decrypted\ntls = yes
 [peer WRONGNAME]\naetitle = WRONGNAME\nhost = 127.0.0.1\nport = $WRONG\nretrieve = decrypted\ntls = yes
 [peer PLAINDEST]\naetitle = PLAINDEST\nhost = 127.0.0.1\nport = $WRONG\nretrieve = decrypted\n"
@@ -57,6 +58,12 @@ check "a destination without tls = yes, from a TLS-only service: refused (0xA801
 check "... and nothing reached it" [ "$(ls wrong | wc -l)" = 0 ]
 
 # ---- refused
+echoscu -aet VIEWER -aec CHAOSMASK +tls "$C/wrongname.key" "$C/wrongname.pem" +cf "$C/ca.pem" 127.0.0.1 "$PORT" \
+    >othername.log 2>&1
+check "a certificate of the site CA that does not name the peer's host: rejected" \
+    grep -q "Calling AE Title Not Recognized" othername.log
+check "... audited with the reason" \
+    audit_has association '"does not name its [peer] host" in r.get("message", "") and r["outcome"] == "refused"'
 echoscu -aet VIEWER -aec CHAOSMASK 127.0.0.1 "$PORT" >plain.log 2>&1
 check "a plain association to the TLS-only service is refused" grep -q "Association Request Failed" plain.log
 check "... and audited" audit_has association 'r["outcome"] == "failed" and "no association" in r.get("message", "")'
