@@ -165,26 +165,39 @@ int read_whole_file(const char *path, uint64_t max_bytes, std::unique_ptr<uint8_
     return 0;
 }
 
-/* DCMTK parses the bytes (a Part 10 file, or a bare data set in xfer) into obj's file format.
- * A buffer stream has no delayed loading: every value is copied into the data set. */
+/* The data set holds an element of this (private) group already. */
+bool group_present(DcmDataset &ds, Uint16 group)
+{
+    for (DcmObject *e = ds.nextInContainer(nullptr); e != nullptr; e = ds.nextInContainer(e))
+        if (e->getGTag() == group)
+            return true;
+    return false;
+}
+
 /* An element above group 0002 that DCMTK read as part of the meta header (a damaged file)
  * belongs to the data set: it goes there at once, unless the data set has its own, so that
- * what is encrypted, bound and written is what the file holds, and nothing is lost.  One below
- * group 0002 (command or reserved groups) has no place in a data set and is dropped when the
- * object is written (drop_foreign_meta_elements). */
+ * what is encrypted, bound and written is what the file holds, and nothing is lost.  A private
+ * element goes only into a group the data set does not use (else it would land under another
+ * private creator).  One below group 0002 (command or reserved groups) has no place in a data
+ * set and is dropped when the object is written (drop_foreign_meta_elements), as are those
+ * not moved. */
 void move_foreign_meta_elements(DcmMetaInfo &meta, DcmDataset &ds)
 {
     for (DcmObject *e = meta.nextInContainer(nullptr); e != nullptr;) {
         DcmObject *next = meta.nextInContainer(e);
-        if (e->getGTag() > 0x0002) {
-            DcmElement *moved = meta.remove(e);
-            if (moved != nullptr && (ds.tagExists(moved->getTag()) || ds.insert(moved, OFFalse).bad()))
-                delete moved;
+        const DcmTagKey key = e->getTag();
+        if (key.getGroup() > 0x0002 && !ds.tagExists(key) &&
+            !(key.isPrivate() && group_present(ds, key.getGroup()))) {
+            std::unique_ptr<DcmElement> moved(meta.remove(e));
+            if (moved && ds.insert(moved.get(), OFFalse).good())
+                moved.release(); /* the data set owns it */
         }
         e = next;
     }
 }
 
+/* DCMTK parses the bytes (a Part 10 file, or a bare data set in xfer) into obj's file format.
+ * A buffer stream has no delayed loading: every value is copied into the data set. */
 int parse_bytes(cm_dicom_object &obj, E_TransferSyntax xfer, cm_error *err)
 {
     DcmFileFormat &ff = obj.ff;

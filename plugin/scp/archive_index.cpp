@@ -219,12 +219,12 @@ bool level_known(DcmDataset *query)
 
 /* DCMTK 3.6.7's startFindRequest and startMoveRequest copy the level with
  *     strncpy(level, value, length)      (char level[50], length = the element's length)
- * and then upper-case `level` up to its first NUL.  A value as long as its element ("STUDY ")
- * leaves no NUL: the loop reads, and upper-cases, whatever the stack holds after it until it
- * meets a zero byte - every C-FIND and retrieval did so (valgrind: a conditional jump on
- * uninitialised values), and about one run in twenty of the service's query harness died of
- * the corrupted stack or heap.  The level is put back as its text and one NUL inside the
- * element's length: strncpy then pads with NULs, and the copy is terminated. */
+ * and then upper-case `level` up to its first NUL.  A value of even length without padding
+ * ("SERIES") leaves no NUL (an odd one is padded, and DCMTK gives the pad as a NUL): the loop
+ * reads, and upper-cases, whatever the stack holds after it until it meets a zero byte
+ * (valgrind: a conditional jump on uninitialised values in the service's query harness).  The
+ * level is put back as its text and one NUL inside the element's length: strncpy then pads
+ * with NULs, and the copy is terminated. */
 void terminate_level(DcmDataset *query)
 {
     DcmElement *e = nullptr;

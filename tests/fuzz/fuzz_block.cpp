@@ -360,7 +360,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *records = size > 0 ? data + 1 : data;
     const size_t nrec = size > 0 ? size - 1 : 0;
 
-    /* v: block_read, inspect, verify (none of which changes it), then encrypt; d: decrypt */
+    /* v: block_read, inspect, verify (which may decode the pixels in memory but keeps the
+     * block), then encrypt, which must refuse it while it carries a block; d: decrypt */
     Object v, d;
     if (!changed_object(v, b, reread, records, nrec) || !changed_object(d, b, reread, records, nrec))
         return 0;
