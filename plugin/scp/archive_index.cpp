@@ -193,14 +193,22 @@ void ArchiveIndex::rebuild_study_table()
 
 namespace {
 
-/* DCMTK 3.6.7's startMoveRequest and startFindRequest return on a Query/Retrieve Level they
- * do not know without freeing the keys already collected (those sorted before (0008,0052),
- * e.g. Study Date): they stay in the handle (a leak), and the next C-GET or C-MOVE of the
- * association appends to that list through a null pointer - the child serving the
- * association crashes (found by fuzz_scp_query).  Such a level is refused here, with the
- * status DCMTK gives it, before DCMTK sees it; so is one longer than a CS (16), which DCMTK
- * copies unterminated.  A missing or empty level is DCMTK's to refuse (it cleans up). */
-bool level_known(DcmDataset *query)
+/* The Query/Retrieve Level made safe for DCMTK 3.6.7's startFindRequest and startMoveRequest;
+ * false for one they must not see.
+ *  - On a level they do not know they return without freeing the keys already collected
+ *    (those sorted before (0008,0052), e.g. Study Date): they stay in the handle, and the next
+ *    C-GET or C-MOVE of the association appends to that list through a null pointer - the
+ *    child serving the association crashed (found by fuzz_scp_query).  Such a level is
+ *    refused here, with the status DCMTK gives it; so is one longer than a CS (16).  A missing
+ *    or empty level is DCMTK's to refuse (it cleans up).
+ *  - They copy the level with strncpy(level, value, length) (char level[50], length = the
+ *    element's length) and upper-case `level` up to its first NUL.  A value of even length
+ *    without padding ("SERIES") leaves no NUL (an odd one is padded, and DCMTK gives the pad as
+ *    a NUL): the loop read, and upper-cased, whatever the stack held after it until a zero
+ *    byte (valgrind: a conditional jump on uninitialised values in the service's query
+ *    harness).  A known level is put back as its text and one NUL inside the element's
+ *    length: strncpy then pads with NULs, and the copy is terminated. */
+bool level_for_dcmtk(DcmDataset *query)
 {
     DcmElement *e = nullptr;
     if (query->findAndGetElement(DCM_QueryRetrieveLevel, e).bad() || e == nullptr || e->getLength() == 0)
@@ -208,34 +216,18 @@ bool level_known(DcmDataset *query)
     char *value = nullptr;
     if (e->getLength() > 16 || e->getString(value).bad() || value == nullptr)
         return false;
-    std::string level(value);
-    for (char &c : level)
-        c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
-    for (const char *known : {"PATIENT", "STUDY", "SERIES", "IMAGE"}) /* DCMTK compares prefixes */
-        if (level.compare(0, strlen(known), known) == 0)
-            return true;
-    return false;
-}
-
-/* DCMTK 3.6.7's startFindRequest and startMoveRequest copy the level with
- *     strncpy(level, value, length)      (char level[50], length = the element's length)
- * and then upper-case `level` up to its first NUL.  A value of even length without padding
- * ("SERIES") leaves no NUL (an odd one is padded, and DCMTK gives the pad as a NUL): the loop
- * reads, and upper-cases, whatever the stack holds after it until it meets a zero byte
- * (valgrind: a conditional jump on uninitialised values in the service's query harness).  The
- * level is put back as its text and one NUL inside the element's length: strncpy then pads
- * with NULs, and the copy is terminated. */
-void terminate_level(DcmDataset *query)
-{
-    DcmElement *e = nullptr;
-    char *value = nullptr;
-    if (query->findAndGetElement(DCM_QueryRetrieveLevel, e).bad() || e == nullptr || e->getString(value).bad() ||
-        value == nullptr)
-        return;
     std::string text(value, strnlen(value, e->getLength()));
     while (!text.empty() && text.back() == ' ')
         text.pop_back();
-    e->putString(text.c_str(), static_cast<Uint32>(text.size() + 1)); /* the NUL is part of the value */
+    std::string level = text;
+    for (char &c : level)
+        c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+    bool known = false;
+    for (const char *k : {"PATIENT", "STUDY", "SERIES", "IMAGE"}) /* DCMTK compares prefixes */
+        known = known || level.compare(0, strlen(k), k) == 0;
+    if (known)
+        e->putString(text.c_str(), static_cast<Uint32>(text.size() + 1)); /* the NUL is part of the value */
+    return known;
 }
 
 } // namespace
@@ -243,11 +235,10 @@ void terminate_level(DcmDataset *query)
 void ArchiveIndex::find(const char *model, DcmDataset *query, std::vector<std::unique_ptr<DcmDataset>> &responses,
                         Uint16 *status)
 {
-    if (!level_known(query)) {
+    if (!level_for_dcmtk(query)) {
         *status = STATUS_FIND_Failed_UnableToProcess;
         return;
     }
-    terminate_level(query);
     DcmQueryRetrieveDatabaseStatus st(STATUS_Pending);
     DcmQueryRetrieveCharacterSetOptions charsets;
     startFindRequest(model, query, &st);
@@ -273,11 +264,10 @@ void ArchiveIndex::find(const char *model, DcmDataset *query, std::vector<std::u
 
 void ArchiveIndex::matches(const char *model, DcmDataset *query, std::vector<Match> &out, Uint16 *status)
 {
-    if (!level_known(query)) {
+    if (!level_for_dcmtk(query)) {
         *status = STATUS_MOVE_Failed_UnableToProcess;
         return;
     }
-    terminate_level(query);
     DcmQueryRetrieveDatabaseStatus st(STATUS_Pending);
     startMoveRequest(model, query, &st);
     while (DICOM_PENDING_STATUS(st.status())) {

@@ -77,37 +77,43 @@ std::unique_ptr<DcmTLSTransportLayer> tls_connecting_layer(const cm_config &cfg,
     return t;
 }
 
-bool tls_peer_names_host(T_ASC_Association *assoc, const char *host)
+namespace {
+
+using X509Ptr = std::unique_ptr<X509, void (*)(X509 *)>;
+
+/* The peer's certificate, decoded; null without one or when it cannot be decoded. */
+X509Ptr peer_certificate(T_ASC_Association *assoc)
 {
+    X509Ptr none(nullptr, X509_free);
     unsigned long n = ASC_getPeerCertificateLength(assoc);
     if (n == 0)
-        return false;
+        return none;
     std::vector<unsigned char> der(n);
     ASC_getPeerCertificate(assoc, der.data(), n);
     const unsigned char *p = der.data();
-    X509 *x = d2i_X509(nullptr, &p, static_cast<long>(n));
-    if (x == nullptr)
+    return X509Ptr(d2i_X509(nullptr, &p, static_cast<long>(n)), X509_free);
+}
+
+} // namespace
+
+bool tls_peer_names_host(T_ASC_Association *assoc, const char *host)
+{
+    X509Ptr x = peer_certificate(assoc);
+    if (!x)
         return false;
-    const int ip = X509_check_ip_asc(x, host, 0); /* -2: host is no IP address */
-    const bool named = ip == 1 || (ip == -2 && X509_check_host(x, host, 0, 0, nullptr) == 1);
-    X509_free(x);
-    return named;
+    const int ip = X509_check_ip_asc(x.get(), host, 0); /* -2: host is no IP address */
+    return ip == 1 || (ip == -2 && X509_check_host(x.get(), host, 0, 0, nullptr) == 1);
 }
 
 std::string tls_peer_subject(T_ASC_Association *assoc)
 {
-    unsigned long n = ASC_getPeerCertificateLength(assoc);
-    if (n == 0)
+    if (ASC_getPeerCertificateLength(assoc) == 0)
         return "";
-    std::vector<unsigned char> der(n);
-    ASC_getPeerCertificate(assoc, der.data(), n);
-    const unsigned char *p = der.data();
-    X509 *x = d2i_X509(nullptr, &p, static_cast<long>(n));
-    if (x == nullptr)
+    X509Ptr x = peer_certificate(assoc);
+    if (!x)
         return "(unreadable certificate)";
     char buf[512];
-    X509_NAME_oneline(X509_get_subject_name(x), buf, sizeof buf);
-    X509_free(x);
+    X509_NAME_oneline(X509_get_subject_name(x.get()), buf, sizeof buf);
     return buf;
 }
 
