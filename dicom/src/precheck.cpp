@@ -52,12 +52,22 @@ VrInfo classify_vr(uint8_t c1, uint8_t c2)
         {"xs", {VrKind::Plain, false}}, {"up", {VrKind::Plain, false}},
         {"na", {VrKind::Illegal, false}}, {"pi", {VrKind::Illegal, false}},
     };
-    for (const Named &n : named)
-        if (c1 == static_cast<uint8_t>(n.name[0]) && c2 == static_cast<uint8_t>(n.name[1]))
-            return n.info;
-    if (c1 >= 'A' && c1 <= 'Z' && c2 >= 'A' && c2 <= 'Z')
-        return {VrKind::Unknown, true};
-    return {VrKind::Plain, false};
+    /* every pair of bytes looked up once: this runs for each element of every object */
+    struct Table {
+        VrInfo info[65536];
+        Table()
+        {
+            for (unsigned c1 = 0; c1 < 256; ++c1)
+                for (unsigned c2 = 0; c2 < 256; ++c2)
+                    info[c1 << 8 | c2] = c1 >= 'A' && c1 <= 'Z' && c2 >= 'A' && c2 <= 'Z'
+                                             ? VrInfo{VrKind::Unknown, true}
+                                             : VrInfo{VrKind::Plain, false};
+            for (const Named &n : named)
+                info[static_cast<uint8_t>(n.name[0]) << 8 | static_cast<uint8_t>(n.name[1])] = n.info;
+        }
+    };
+    static const Table table;
+    return table.info[c1 << 8 | c2];
 }
 
 } // namespace chaosmask
@@ -160,9 +170,19 @@ class Reporter {
     bool inflated_ = false;
 };
 
-struct TagText {
-    char s[12];
-    TagText(uint16_t g, uint16_t e) { snprintf(s, sizeof s, "(%04X,%04X)", g, e); }
+/* "(gggg,eeee)" for messages, formatted only when one is written */
+class TagText {
+  public:
+    TagText(uint16_t g, uint16_t e) : g_(g), e_(e) {}
+    const char *str() const
+    {
+        snprintf(s_, sizeof s_, "(%04X,%04X)", g_, e_);
+        return s_;
+    }
+
+  private:
+    uint16_t g_, e_;
+    mutable char s_[12];
 };
 
 /* The bytes being walked: a buffer, or the raw-deflate stream in one, inflated through a
@@ -465,12 +485,12 @@ class Walker {
             return "data set";
         case FrameKind::Item:
             snprintf(buf, sizeof buf, "item at byte offset %" PRIu64 "%s of sequence %s", f.start, rep_.offset_note(),
-                     t.s);
+                     t.str());
             break;
         case FrameKind::Sequence:
         case FrameKind::PixelSequence:
             snprintf(buf, sizeof buf, "%s %s at byte offset %" PRIu64 "%s",
-                     f.kind == FrameKind::Sequence ? "sequence" : "encapsulated pixel data", t.s, f.start,
+                     f.kind == FrameKind::Sequence ? "sequence" : "encapsulated pixel data", t.str(), f.start,
                      rep_.offset_note());
             break;
         }
@@ -479,8 +499,10 @@ class Walker {
 
     /* A header or value of n bytes at pos (value bytes from value_at) does not fit: the data
      * ended (truncated), or it crosses the end of frame f's container (malformed). */
-    int past_end(const Frame &f, const char *what, uint64_t pos, uint64_t n, uint64_t value_at, bool data_ended)
+    int past_end(const Frame &f, const char *noun, const TagText *tag, uint64_t pos, uint64_t n, uint64_t value_at,
+                 bool data_ended)
     {
+        const std::string what = tag ? std::string(noun) + " " + tag->str() : std::string(noun);
         /* a header needs its bytes; a value's length field claims them */
         const char *verb = value_at == pos ? "needs" : "claims";
         if (!data_ended && !f.limit_is_data_end) {
@@ -488,23 +510,24 @@ class Walker {
             return rep_.fail(CM_DICOM_EINPUT,
                              "malformed: %s at byte offset %" PRIu64 "%s %s %" PRIu64 " bytes but %" PRIu64
                              " remain in its %s",
-                             what, pos, rep_.offset_note(), verb, n, remain, frame_text(stack_[f.bound]).c_str());
+                             what.c_str(), pos, rep_.offset_note(), verb, n, remain,
+                             frame_text(stack_[f.bound]).c_str());
         }
         uint64_t end = data_ended ? src_.end() : f.limit;
         uint64_t remain = end > value_at ? end - value_at : 0;
         return rep_.fail(CM_DICOM_EINPUT,
                          "truncated: %s at byte offset %" PRIu64 "%s %s %" PRIu64 " bytes but %" PRIu64 " remain",
-                         what, pos, rep_.offset_note(), verb, n, remain);
+                         what.c_str(), pos, rep_.offset_note(), verb, n, remain);
     }
 
     /* Checks that a value of n bytes at value_at lies inside frame f and the data. */
-    int check_fits(const Frame &f, const char *what, uint64_t pos, uint64_t value_at, uint64_t n)
+    int check_fits(const Frame &f, const char *noun, const TagText *tag, uint64_t pos, uint64_t value_at, uint64_t n)
     {
         if (f.limit != kNoEnd && n > f.limit - value_at)
-            return past_end(f, what, pos, n, value_at, false);
+            return past_end(f, noun, tag, pos, n, value_at, false);
         int rc = 0;
         if (!src_.reach(value_at + n))
-            rc = source_failed(&rc) ? rc : past_end(f, what, pos, n, value_at, true);
+            rc = source_failed(&rc) ? rc : past_end(f, noun, tag, pos, n, value_at, true);
         return rc;
     }
 
@@ -516,7 +539,7 @@ class Walker {
         return rep_.fail(CM_DICOM_ESTRUCTURE,
                          "more than %" PRIu64 " data elements and items at byte offset %" PRIu64
                          "%s (tag %s); raise [dicom] max_elements if such objects are legitimate",
-                         lim_.max_elements, pos, rep_.offset_note(), t.s);
+                         lim_.max_elements, pos, rep_.offset_note(), t.str());
     }
 
     /* Opens a sequence or pixel sequence whose header is at pos and value at value_at. */
@@ -528,17 +551,16 @@ class Walker {
             return rep_.fail(CM_DICOM_ESTRUCTURE,
                              "sequence nesting deeper than %u levels at byte offset %" PRIu64
                              "%s (tag %s); raise [dicom] max_depth if such objects are legitimate",
-                             lim_.max_depth, pos, rep_.offset_note(), t.s);
+                             lim_.max_depth, pos, rep_.offset_note(), t.str());
         }
         Frame f = {kind,  rule.enc, h.len == kUndefinedLength, parent.strict || rule.uncertain,
                    parent.limit_is_data_end, h.g, h.e, pos, value_at, kNoEnd, parent.limit, parent.bound};
         if (!f.undefined) {
             f.end = value_at + h.len;
             if (f.strict) {
-                TagText t(h.g, h.e);
-                std::string what = std::string("sequence ") + t.s;
+                const TagText t(h.g, h.e);
                 if (parent.limit != kNoEnd && h.len > parent.limit - value_at)
-                    return past_end(parent, what.c_str(), pos, h.len, value_at, false);
+                    return past_end(parent, "sequence", &t, pos, h.len, value_at, false);
                 f.limit = f.end;
                 f.limit_is_data_end = false;
                 f.bound = stack_.size();
@@ -694,13 +716,13 @@ class Walker {
         unsigned need = parse_header(p, static_cast<size_t>(std::min<uint64_t>(have, room)), f.enc, &h);
         int failed;
         if (need != 0)
-            return source_failed(&failed) ? failed : past_end(f, "an element header", pos_, need, pos_, have < room);
+            return source_failed(&failed) ? failed : past_end(f, "an element header", nullptr, pos_, need, pos_, have < room);
         const uint64_t at = pos_;
         TagText t(h.g, h.e);
         if (h.vri.kind == VrKind::Illegal)
             return rep_.fail(CM_DICOM_EINPUT, "malformed: element %s at byte offset %" PRIu64 "%s has the VR '%c%c', "
                              "which DCMTK cannot read",
-                             t.s, at, rep_.offset_note(), h.vr[0], h.vr[1]);
+                             t.str(), at, rep_.offset_note(), h.vr[0], h.vr[1]);
         const uint64_t value_at = at + h.size;
         /* DcmItem::readTagAndLength refuses a defined-length value longer than the rest of its
          * defined-length item (not in DICOMDIR records, which are DcmDirectoryRecord items) */
@@ -709,7 +731,7 @@ class Walker {
             return rep_.fail(CM_DICOM_EINPUT,
                              "malformed: element %s at byte offset %" PRIu64 "%s claims %" PRIu32 " bytes but %" PRIu64
                              " remain in its %s",
-                             t.s, at, rep_.offset_note(), h.len, f.end - value_at, frame_text(f).c_str());
+                             t.str(), at, rep_.offset_note(), h.len, f.end - value_at, frame_text(f).c_str());
         if (h.g == 0xFFFE && h.e == 0xE00D) {
             /* DCMTK ends whatever item it is reading there, the data set or meta group
              * included (what follows the data set is then never read) */
@@ -726,14 +748,13 @@ class Walker {
         if (h.g == 0xFFFE && (h.e == 0xE000 || h.e == 0xE0DD))
             return rep_.fail(CM_DICOM_EINPUT, "malformed: %s %s at byte offset %" PRIu64 "%s where a data element "
                              "was expected (in the %s)",
-                             h.e == 0xE000 ? "item" : "sequence delimitation", t.s, at, rep_.offset_note(),
+                             h.e == 0xE000 ? "item" : "sequence delimitation", t.str(), at, rep_.offset_note(),
                              frame_text(f).c_str());
         if (int rc = count(at, h.g, h.e))
             return rc;
         ValueRule rule = f.enc.explicit_vr ? explicit_rule(h, f.enc, value_at) : implicit_rule(h, f.enc, value_at);
         if (src_.failure())
             return src_.failure();
-        std::string what = std::string("element ") + t.s;
         switch (rule.kind) {
         case ValueRule::Sequence:
             return open(f, FrameKind::Sequence, rule, h, at, value_at);
@@ -742,7 +763,7 @@ class Walker {
         case ValueRule::Ambiguous:
             return rep_.fail(CM_DICOM_EINPUT, "element %s at byte offset %" PRIu64 "%s has an undefined length in "
                              "implicit VR big endian: DCMTK may read it in either byte order, so it cannot be checked",
-                             t.s, at, rep_.offset_note());
+                             t.str(), at, rep_.offset_note());
         case ValueRule::Refused: { /* only ever an undefined length */
             char vr[16];
             if (f.enc.explicit_vr)
@@ -751,12 +772,12 @@ class Walker {
                 snprintf(vr, sizeof vr, "its VR");
             return rep_.fail(CM_DICOM_EINPUT, "malformed: element %s at byte offset %" PRIu64 "%s has an undefined "
                              "length, which %s does not allow here",
-                             t.s, at, rep_.offset_note(), vr);
+                             t.str(), at, rep_.offset_note(), vr);
         }
         case ValueRule::Value:
             break;
         }
-        if (int rc = check_fits(f, what.c_str(), at, value_at, h.len))
+        if (int rc = check_fits(f, "element", &t, at, value_at, h.len))
             return rc;
         if (f.kind == FrameKind::Meta && h.g == 0x0002 && h.e == 0x0010 && !have_ts_)
             capture_transfer_syntax(value_at, h.len);
@@ -798,7 +819,7 @@ class Walker {
                              pos_, rep_.offset_note(), frame_text(f).c_str());
         int failed;
         if (have < 8 || room < 8)
-            return source_failed(&failed) ? failed : past_end(f, "an item header", pos_, 8, pos_, have < room);
+            return source_failed(&failed) ? failed : past_end(f, "an item header", nullptr, pos_, 8, pos_, have < room);
         const uint64_t at = pos_;
         const uint16_t g = get16(p, f.enc.big_endian), e = get16(p + 2, f.enc.big_endian);
         const uint32_t len = get32(p + 4, f.enc.big_endian);
@@ -816,7 +837,7 @@ class Walker {
         if (!(g == 0xFFFE && e == 0xE000))
             return rep_.fail(CM_DICOM_EINPUT, "malformed: %s at byte offset %" PRIu64 "%s where an item was expected "
                              "in the %s",
-                             t.s, at, rep_.offset_note(), frame_text(f).c_str());
+                             t.str(), at, rep_.offset_note(), frame_text(f).c_str());
         if (int rc = count(at, g, e))
             return rc;
         if (f.kind == FrameKind::PixelSequence) {
@@ -824,7 +845,7 @@ class Walker {
                 return rep_.fail(CM_DICOM_EINPUT, "malformed: pixel data fragment at byte offset %" PRIu64 "%s has an "
                                  "undefined length (in the %s)",
                                  at, rep_.offset_note(), frame_text(f).c_str());
-            if (int rc = check_fits(f, "pixel data fragment", at, at + 8, len))
+            if (int rc = check_fits(f, "pixel data fragment", nullptr, at, at + 8, len))
                 return rc;
             pos_ = at + 8 + uint64_t(len);
             return 0;
@@ -835,7 +856,7 @@ class Walker {
             item.end = at + 8 + uint64_t(len);
             if (f.strict) {
                 if (f.limit != kNoEnd && len > f.limit - (at + 8))
-                    return past_end(f, "item", at, len, at + 8, false);
+                    return past_end(f, "item", nullptr, at, len, at + 8, false);
                 item.limit = item.end;
                 item.limit_is_data_end = false;
                 item.bound = stack_.size();
