@@ -17,6 +17,7 @@ PACKAGES=(
   curl iproute2 util-linux                         # Orthanc tests: REST, loopback in a namespace, unshare
   python3-odil                                     # an independent DICOM implementation (service tests)
   openssl bc procps                                # test certificates, timings, pgrep (service tests)
+  valgrind                                         # uninitialised reads in DCMTK under the service (fuzz.valgrind.scp_query)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
