@@ -62,7 +62,7 @@ const char *cfg_peer_section(const char *section);
  * (a second section of the same NAME, too many peers, an empty NAME). */
 int cfg_peer_begin(cm_config *cfg, const char *name, int header_line, char *why, size_t whysz);
 /* The index of a [peer NAME] key (0 .. CFG_PEER_KEYS-1), or -1; the list of the keys. */
-#define CFG_PEER_KEYS 7
+#define CFG_PEER_KEYS 8
 #define CFG_PEER_KEY_TLS 6
 int cfg_peer_key_index(const char *key);
 const char *cfg_peer_key_list(void);
@@ -70,7 +70,7 @@ const char *cfg_peer_key_list(void);
 int cfg_peer_set(cm_config *cfg, int k, const char *value, char *why, size_t whysz);
 /* What no single line can decide, checked once the whole file is read: every peer has an
  * AE title, AE titles are unique, a peer that may find or retrieve has a host, TLS has the
- * files it needs.  tls_enabled_line and the
+ * files it needs, certificate_name only with tls = yes.  tls_enabled_line and the
  * per-peer `tls_lines` (0 = not set) locate the messages.  0, or -1 with *line and why. */
 int cfg_check_service(const cm_config *cfg, int tls_enabled_line, const int *peer_tls_lines, int *line, char *why,
                       size_t whysz);

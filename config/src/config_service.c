@@ -143,11 +143,12 @@ int cfg_parse_tls_require_client(cm_config *cfg, const char *value, char *why, s
 
 /* ---- [peer NAME] ---- */
 
-static const char *const peer_keys[CFG_PEER_KEYS] = {"aetitle", "host", "port", "store", "find", "retrieve", "tls"};
+static const char *const peer_keys[CFG_PEER_KEYS] = {"aetitle", "host", "port", "store", "find",
+                                                      "retrieve", "tls", "certificate_name"};
 
 const char *cfg_peer_key_list(void)
 {
-    return "aetitle, host, port, store, find, retrieve, tls";
+    return "aetitle, host, port, store, find, retrieve, tls, certificate_name";
 }
 
 int cfg_peer_key_index(const char *key)
@@ -234,7 +235,14 @@ int cfg_peer_set(cm_config *cfg, int k, const char *value, char *why, size_t why
     case 3: return cfg_parse_yes_no("store", value, &p->store, why, whysz);
     case 4: return cfg_parse_yes_no("find", value, &p->find, why, whysz);
     case 5: return parse_retrieve(value, &p->retrieve, why, whysz);
-    default: return cfg_parse_yes_no("tls", value, &p->tls, why, whysz);
+    case 6: return cfg_parse_yes_no("tls", value, &p->tls, why, whysz);
+    default:
+        if (!host_ok(value)) {
+            snprintf(why, whysz, "certificate_name '%s' is not a host name or IPv4 address", value);
+            return -1;
+        }
+        snprintf(p->certificate_name, sizeof p->certificate_name, "%s", value);
+        return 0;
     }
 }
 
@@ -249,6 +257,11 @@ const cm_peer *cm_config_peer(const cm_config *cfg, const char *aetitle)
         if (strcmp(cfg->peers[i].aetitle, aetitle) == 0)
             return &cfg->peers[i];
     return NULL;
+}
+
+const char *cm_peer_certificate_name(const cm_peer *peer)
+{
+    return peer->certificate_name[0] != '\0' ? peer->certificate_name : peer->host;
 }
 
 /* ---- the whole file ---- */
@@ -289,20 +302,29 @@ int cfg_check_service(const cm_config *cfg, int tls_enabled_line, const int *pee
                              "chain to)");
         return -1;
     }
-    /* An AE title is no proof of identity, and a client certificate is not tied to a peer
-     * (any holder of one from the site CA could use any AE title): a peer that may read
-     * headers or pixels must say where its calls come from. */
+    /* An AE title is no proof of identity, and a client certificate of the site CA is not tied
+     * to a peer (any holder of one could use any AE title): a peer that may read headers or
+     * pixels must say where its calls come from, or which certificate name it calls with. */
     for (size_t i = 0; i < cfg->npeers; i++) {
         const cm_peer *p = &cfg->peers[i];
         *line = p->line;
-        if ((p->find || p->retrieve != CM_RETRIEVE_NO) && p->host[0] == '\0') {
+        const int by_certificate = p->tls && p->certificate_name[0] != '\0' && cfg->tls_require_client_certificate;
+        if ((p->find || p->retrieve != CM_RETRIEVE_NO) && p->host[0] == '\0' && !by_certificate) {
             snprintf(why, whysz,
                      "[peer %s] may %s but has no host: anyone could call with its AE title; expected host = the "
-                     "address its calls come from",
+                     "address its calls come from (or tls = yes and certificate_name = the name its certificate "
+                     "carries)",
                      p->name, p->find ? "find" : "retrieve");
             return -1;
         }
         *line = peer_tls_lines[i] ? peer_tls_lines[i] : p->line;
+        if (!p->tls && p->certificate_name[0] != '\0') {
+            snprintf(why, whysz,
+                     "[peer %s] has certificate_name but not tls = yes: only a peer that must use TLS presents "
+                     "a certificate",
+                     p->name);
+            return -1;
+        }
         if (p->tls && (cfg->tls_certificate[0] == '\0' || cfg->tls_private_key[0] == '\0' || cfg->tls_ca[0] == '\0')) {
             snprintf(why, whysz,
                      "[peer %s] tls = yes needs [tls] certificate, private_key and ca (the service's identity "

@@ -149,11 +149,14 @@ bool Association::refused(Refusal &r)
         r.why = "calling AE title from an address that is not its [peer] host";
     } else if (peer_.config->tls && svc_.tls_in == nullptr) {
         r.why = "the peer must use TLS ([peer] tls = yes) but the service has [tls] enabled = no";
-    } else if (peer_.config->tls && svc_.cfg->tls_require_client_certificate && peer_.config->host[0] != '\0' &&
-               !tls_peer_names_host(assoc_, peer_.config->host)) {
-        /* a certificate of the site CA is bound to this peer only through the host it names */
+    } else if (peer_.config->tls && svc_.cfg->tls_require_client_certificate &&
+               cm_peer_certificate_name(peer_.config)[0] != '\0' &&
+               !tls_peer_names_host(assoc_, cm_peer_certificate_name(peer_.config))) {
+        /* a certificate of the site CA is bound to this peer only through the name it carries */
         r.rj.reason = ASC_REASON_SU_CALLINGAETITLENOTRECOGNIZED;
-        r.why = "the peer's certificate does not name its [peer] host (tls = yes)";
+        r.why = peer_.config->certificate_name[0] != '\0'
+                    ? "the peer's certificate does not carry its [peer] certificate_name (tls = yes)"
+                    : "the peer's certificate does not name its [peer] host (tls = yes)";
     } else {
         return false;
     }

@@ -76,7 +76,7 @@ int MoveDestination::open(const Service &svc, const cm_peer &dest, const std::ve
     if (ASC_initializeNetwork(NET_REQUESTOR, 0, static_cast<int>(cfg.scp_acse_timeout), &net_).bad())
         return cm_fail(err, CM_APP_EIO, "cannot set up the network for the C-MOVE destination");
     if (dest.tls) {
-        tls_ = tls_connecting_layer(cfg, dest.host, err);
+        tls_ = tls_connecting_layer(cfg, cm_peer_certificate_name(&dest), err);
         if (!tls_ || ASC_setTransportLayer(net_, tls_.get(), 0).bad())
             return cm_fail(err, CM_APP_EIO, "TLS for the C-MOVE destination: %s", err ? err->msg : "");
     }

@@ -14,7 +14,7 @@ namespace chaosmask::scp {
 namespace {
 
 /* DCMTK 3.6.7 checks only the chain of a server's certificate; this layer also requires the
- * destination's certificate to name the host it was configured with. */
+ * destination's certificate to name the host it was configured with (or its certificate_name). */
 class PinnedTLSLayer : public DcmTLSTransportLayer {
   public:
     explicit PinnedTLSLayer(std::string host) : DcmTLSTransportLayer(NET_REQUESTOR, nullptr, OFTrue), host_(host) {}

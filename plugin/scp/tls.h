@@ -25,13 +25,14 @@ namespace chaosmask::scp {
 
 /* The accepting layer; nullptr and err naming the [tls] key and file that failed. */
 std::unique_ptr<DcmTLSTransportLayer> tls_accepting_layer(const cm_config &cfg, cm_error *err);
-/* The connecting layer for a C-MOVE destination at host. */
+/* The connecting layer for a C-MOVE destination whose certificate must name host (the
+ * peer's cm_peer_certificate_name). */
 std::unique_ptr<DcmTLSTransportLayer> tls_connecting_layer(const cm_config &cfg, const std::string &host,
                                                            cm_error *err);
 /* The subject of the peer's certificate ("" without TLS). */
 std::string tls_peer_subject(T_ASC_Association *assoc);
-/* The peer's certificate names host (an IPv4 address in an IP entry, or a DNS name): as a
- * C-MOVE destination's must.  false without a certificate. */
+/* The peer's certificate names host (an IPv4 address in an IP entry, or a DNS name; the
+ * peer's cm_peer_certificate_name): as a C-MOVE destination's must.  false without one. */
 bool tls_peer_names_host(T_ASC_Association *assoc, const char *host);
 
 } // namespace chaosmask::scp

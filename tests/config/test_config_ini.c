@@ -214,6 +214,26 @@ static void test_service_keys(void)
     CHECK(b != NULL && b->retrieve == CM_RETRIEVE_ENCRYPTED && b->port == 0 && !b->find && !b->tls);
     const cm_peer *q = cm_config_peer(&cfg, "Q");
     CHECK(q != NULL && q->host[0] == '\0' && !q->store && !q->find && q->retrieve == CM_RETRIEVE_NO);
+    CHECK(strcmp(cm_peer_certificate_name(v), "viewer-2.example.org") == 0); /* its host */
+    CHECK(cm_peer_certificate_name(q)[0] == '\0');
+
+    /* a peer that calls with a certificate naming it (client certificates required, the
+     * default) may read without a host: a workstation whose address changes */
+    const char *roam = fx_path("svc/roam.ini");
+    fx_write(roam,
+             "[tls]\nenabled = yes\ncertificate = /etc/s.pem\nprivate_key = /etc/k.pem\nca = /etc/ca.pem\n"
+             "[peer roaming]\naetitle = ROAM\nfind = yes\nretrieve = decrypted\ntls = yes\n"
+             "certificate_name = ws-7.example.org\n"
+             "[peer dest]\naetitle = DEST\nhost = 10.0.0.9\nport = 104\ntls = yes\ncertificate_name = pacs.example.org\n",
+             0644);
+    rc = cm_config_load_file(&cfg, roam, &err);
+    if (rc != 0)
+        fprintf(stderr, "%s\n", err.msg);
+    CHECK_EQ_INT(rc, 0);
+    const cm_peer *r = cm_config_peer(&cfg, "ROAM");
+    CHECK(r != NULL && r->host[0] == '\0' && strcmp(cm_peer_certificate_name(r), "ws-7.example.org") == 0);
+    const cm_peer *d = cm_config_peer(&cfg, "DEST");
+    CHECK(d != NULL && strcmp(d->host, "10.0.0.9") == 0 && strcmp(cm_peer_certificate_name(d), "pacs.example.org") == 0);
 
 }
 
@@ -334,7 +354,7 @@ static void test_errors(void)
     puts("[peer NAME] sections");
     expect_error("[peer A]\naetitle = A\nspeed = 3\n", CM_CFG_ESYNTAX,
                  "3: unknown key 'speed' in section [peer A]; expected one of: aetitle, host, port, store, find, "
-                 "retrieve, tls");
+                 "retrieve, tls, certificate_name");
     expect_error("[log]\nlevel = warn\n\n[peer A]\nhost = 10.1.1.1\n", CM_CFG_ESYNTAX,
                  "4: [peer A] has no aetitle; expected aetitle = the peer's AE title");
     expect_error("[peer A]\naetitle = X\n[peer B]\naetitle = X\n", CM_CFG_ESYNTAX,
@@ -355,6 +375,15 @@ static void test_errors(void)
     expect_error("[tls]\nenabled = yes\ncertificate = /etc/s.pem\nprivate_key = /etc/k.pem\nca = /etc/ca.pem\n"
                  "[peer C]\naetitle = C\nfind = yes\n",
                  CM_CFG_ESYNTAX, "6: [peer C] may find but has no host");
+    /* ... unless the certificate must carry the peer's own name */
+    expect_error("[tls]\nenabled = yes\ncertificate = /etc/s.pem\nprivate_key = /etc/k.pem\nca = /etc/ca.pem\n"
+                 "require_client_certificate = no\n[peer C]\naetitle = C\nfind = yes\ntls = yes\n"
+                 "certificate_name = c.example\n",
+                 CM_CFG_ESYNTAX, "7: [peer C] may find but has no host");
+    expect_error("[peer A]\naetitle = A\nhost = 10.0.0.1\ncertificate_name = a.example\n", CM_CFG_ESYNTAX,
+                 "1: [peer A] has certificate_name but not tls = yes");
+    expect_error("[peer A]\naetitle = A\ncertificate_name = CN=a\n", CM_CFG_ESYNTAX,
+                 "3: certificate_name 'CN=a' is not a host name or IPv4 address");
     expect_error("[peer A]\naetitle = A\nport = 0\n", CM_CFG_ESYNTAX,
                  "3: port '0' is not a whole number from 1 to 65535");
     expect_error("[peer A]\naetitle = A\n\ntls = yes\n", CM_CFG_ESYNTAX,

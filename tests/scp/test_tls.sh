@@ -5,7 +5,9 @@
 # TLS); C-MOVE sub-associations over TLS to a storescp +tls, whose certificate must name the
 # configured host; refused: a plain association, TLS without a client certificate, a client
 # certificate from another CA, a certificate of the site CA that does not name the peer's host
-# (tls = yes binds the certificate to the peer through its host).
+# (tls = yes binds the certificate to the peer through its host); certificate_name instead of
+# the host: a peer without host that may find (a workstation whose address changes) is let in
+# only with a certificate that carries its name, and a C-MOVE destination is accepted by it.
 SCP=$1 CM=$2 TESTS=$3 WORK=$4 TLS_CLIENT=$5
 . "$TESTS/lib.sh"
 setup_work
@@ -17,7 +19,9 @@ write_config scp.ini "$PORT" "
 [peer VIEWER]\naetitle = VIEWER\nhost = 127.0.0.1\nstore = yes\nfind = yes\nretrieve = decrypted\ntls = yes
 [peer TLSDEST]\naetitle = TLSDEST\nhost = 127.0.0.1\nport = $DEST\nretrieve = decrypted\ntls = yes
 [peer WRONGNAME]\naetitle = WRONGNAME\nhost = 127.0.0.1\nport = $WRONG\nretrieve = decrypted\ntls = yes
-[peer PLAINDEST]\naetitle = PLAINDEST\nhost = 127.0.0.1\nport = $WRONG\nretrieve = decrypted\n"
+[peer PLAINDEST]\naetitle = PLAINDEST\nhost = 127.0.0.1\nport = $WRONG\nretrieve = decrypted
+[peer ROAMING]\naetitle = ROAMING\nfind = yes\nretrieve = decrypted\ntls = yes\ncertificate_name = viewer.example
+[peer NAMED]\naetitle = NAMED\nhost = 127.0.0.1\nport = $WRONG\nretrieve = decrypted\ntls = yes\ncertificate_name = other.example\n"
 start_service scp.ini || exit 1
 TLS=(+tls "$C/client.key" "$C/client.pem" +cf "$C/ca.pem")
 $PY "$TESTS/make_study.py" study 4 --prefix ct >study.uid
@@ -56,6 +60,22 @@ check "... audited with the reason" audit_has retrieve 'r.get("destination") == 
 "$TLS_CLIENT" move 127.0.0.1 "$PORT" VIEWER CHAOSMASK "$C/client.key" "$C/client.pem" "$C/ca.pem" "$STUDY" PLAINDEST >plaindest.log 2>&1
 check "a destination without tls = yes, from a TLS-only service: refused (0xA801)" grep -q "status 0xA801" plaindest.log
 check "... and nothing reached it" [ "$(ls wrong | wc -l)" = 0 ]
+"$TLS_CLIENT" move 127.0.0.1 "$PORT" VIEWER CHAOSMASK "$C/client.key" "$C/client.pem" "$C/ca.pem" "$STUDY" NAMED >named.log 2>&1
+check "the same destination as a peer whose certificate_name its certificate carries: completed" \
+    grep -q "status 0x0000 completed 4 failed 0" named.log
+check "... the originals arrived" $PY "$TESTS/compare.py" same-dir study wrong 4
+
+# ---- a peer without host, tied to its certificate by certificate_name
+mkdir roamfind
+findscu -S -X -od roamfind -aet ROAMING -aec CHAOSMASK "${TLS[@]}" 127.0.0.1 "$PORT" -k QueryRetrieveLevel=STUDY \
+    -k StudyInstanceUID="$STUDY" >/dev/null 2>&1
+check "a peer without host whose certificate carries its certificate_name: C-FIND answered" [ "$(ls roamfind | wc -l)" = 1 ]
+echoscu -aet ROAMING -aec CHAOSMASK +tls "$C/wrongname.key" "$C/wrongname.pem" +cf "$C/ca.pem" 127.0.0.1 "$PORT" \
+    >roamwrong.log 2>&1
+check "the same AE title with a certificate of the site CA that carries another name: rejected" \
+    grep -q "Calling AE Title Not Recognized" roamwrong.log
+check "... audited with the reason" \
+    audit_has association '"does not carry its [peer] certificate_name" in r.get("message", "") and r["outcome"] == "refused"'
 
 # ---- refused
 echoscu -aet VIEWER -aec CHAOSMASK +tls "$C/wrongname.key" "$C/wrongname.pem" +cf "$C/ca.pem" 127.0.0.1 "$PORT" \

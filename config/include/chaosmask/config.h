@@ -121,6 +121,7 @@ typedef struct cm_peer {
     int find;                      /* may send C-FIND */
     int retrieve;                  /* CM_RETRIEVE_...: C-GET, C-MOVE, and as a C-MOVE destination */
     int tls;                       /* must call over TLS; C-MOVE connects to it over TLS */
+    char certificate_name[CM_HOST_MAX]; /* the name its certificate must carry; "" = its host */
     int line;                      /* line of its section header, for messages */
 } cm_peer;
 
@@ -160,6 +161,9 @@ typedef struct cm_config {
 
 /* The peer whose AE title is aetitle (exact, case-sensitive), or NULL. */
 const cm_peer *cm_config_peer(const cm_config *cfg, const char *aetitle);
+/* The name a peer's TLS certificate must carry (an IPv4 address or DNS name): its
+ * certificate_name, else its host; "" when it has neither. */
+const char *cm_peer_certificate_name(const cm_peer *peer);
 /* "decrypted", "encrypted", "no". */
 const char *cm_retrieve_name(int retrieve);
 
