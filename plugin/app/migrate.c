@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +65,7 @@ typedef struct run {
     char out_real[CM_PATH_MAX];
     /* journal */
     sqlite3 *db;
+    int lock_fd;              /* the journal, flock()ed: one run per journal at a time; -1 = none */
     sqlite3_stmt *insert;
     struct journaled *done;   /* what the journal holds, sorted by path */
     size_t ndone;
@@ -286,6 +288,19 @@ static int journal_open(run *r, cm_error *err)
                        r->db ? sqlite3_errmsg(r->db) : "out of memory");
     if (realpath(name, r->journal_real) == NULL)
         snprintf(r->journal_real, sizeof r->journal_real, "%s", name);
+    /* A second run on the same journal (another shell, a cron job, a run thought killed) would
+     * process the same files and fail later on SQLite's lock.  flock() does not interact with
+     * SQLite's fcntl() locks; this descriptor is closed only after sqlite3_close (closing any
+     * descriptor of the file would drop those). */
+    r->lock_fd = open(r->journal_real, O_RDWR | O_CLOEXEC | O_NOFOLLOW); /* NFS emulates flock with a write lock */
+    if (r->lock_fd < 0)
+        return cm_fail(err, CM_APP_EIO, "journal %s cannot be opened: %s", r->journal_real, strerror(errno));
+    if (flock(r->lock_fd, LOCK_EX | LOCK_NB) != 0)
+        return errno == EWOULDBLOCK
+                   ? cm_fail(err, CM_APP_EUSAGE, "journal %s is in use by another run of chaosmask migrate; wait for it "
+                                                 "to end (or stop it), then run again with --resume",
+                             r->journal_real)
+                   : cm_fail(err, CM_APP_EIO, "journal %s cannot be locked: %s", r->journal_real, strerror(errno));
     int rc = sql(r, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
                     "CREATE TABLE IF NOT EXISTS run(key TEXT PRIMARY KEY, value TEXT); "
                     "CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, outcome TEXT, reason TEXT, "
@@ -386,6 +401,8 @@ static int journal_close(run *r, cm_error *err)
         sqlite3_finalize(r->insert);
         sqlite3_close(r->db);
     }
+    if (r->lock_fd >= 0)
+        close(r->lock_fd); /* after sqlite3_close: see journal_open */
     for (size_t i = 0; i < r->nsync; i++)
         close(r->sync_fds[i]);
     free(r->sync_fds);
@@ -721,6 +738,7 @@ int cm_migrate_run(cm_app *app, const cm_migrate_opts *o, cm_migrate_summary *s,
 {
     run r;
     memset(&r, 0, sizeof r);
+    r.lock_fd = -1;
     memset(s, 0, sizeof *s);
     r.app = app;
     r.o = o;

@@ -5,7 +5,7 @@
 #   encrypt -> scan -> verify -> rekey -> scan -> decrypt gives every original back (same bytes,
 #   or DCMTK's load+save of them); owners, modes and mtimes kept; hard links skipped;
 #   kill -9 in the middle of encrypt and of rekey at several points, then --resume: every file
-#   exactly once; two shards cover the tree exactly once; --dry-run writes nothing; the JSON
+#   exactly once; a second run on a journal in use is refused before it touches a file; two shards cover the tree exactly once; --dry-run writes nothing; the JSON
 #   lines and the summary are valid and add up; decrypt --out writes 0600 files, audited.
 CM=$1 TOOL=$2
 . "$(dirname "$0")/lib.sh"
@@ -86,15 +86,35 @@ diff -r $T originals >/dev/null && ok "dry run: tree unchanged" || fail "dry run
 ls chaosmask-migrate-* 2>/dev/null && fail "dry run wrote a journal"
 summary_check dry.jsonl $TOTAL && ok "dry-run summary adds up" || fail "dry-run summary"
 
-echo "== encrypt, killed with -9 at several points, then resumed"
-for cut in 3 9; do
-  cm migrate encrypt $T --jobs 1 --json --journal enc.journal ${resume:-} >part.jsonl 2>/dev/null &
-  pid=$!
-  while [ "$(wc -l <part.jsonl)" -lt $cut ] && kill -0 $pid 2>/dev/null; do sleep 0.005; done
+# kill_after CUT COMMAND...: runs chaosmask (the program itself, so that $! is its pid) in the
+# background with its JSON lines in part.jsonl, kills it with -9 once CUT lines are out; counts
+# the runs the kill interrupted (no summary line) in $interrupted.  If checked=1, a second run
+# of the same command (with --resume) is started while it runs first: refused (journal in use).
+interrupted=0
+kill_after() {
+  local cut=$1; shift
+  : >part.jsonl
+  "$CM" --config "$WORK/cm.ini" "$@" >part.jsonl 2>/dev/null &
+  local pid=$!
+  while [ "$(wc -l <part.jsonl)" -lt "$cut" ] && kill -0 $pid 2>/dev/null; do sleep 0.005; done
+  if [ "${checked:-0}" = 1 ] && kill -0 $pid 2>/dev/null; then
+    cm "$@" --resume >second.jsonl 2>second.err; local rc=$?
+    [ $rc -eq 2 ] && grep -q "is in use by another run" second.err && [ ! -s second.jsonl ] &&
+      ok "a second run on a journal in use: refused at start (exit 2)" ||
+      fail "second run on a journal in use: exit $rc, $(cat second.err), $(wc -l <second.jsonl) lines"
+    checked=2
+  fi
   kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+  kill -0 $pid 2>/dev/null && fail "chaosmask $pid survived kill -9"
+  grep -q '"summary"' part.jsonl || interrupted=$((interrupted + 1))
   echo "killed after $(wc -l <part.jsonl) files"
-  resume=--resume
-done
+}
+
+echo "== encrypt, killed with -9 at several points, then resumed"
+checked=1
+kill_after 3 migrate encrypt $T --jobs 1 --json --journal enc.journal
+[ "$checked" = 2 ] || fail "the first run ended before a second could be started"
+kill_after 9 migrate encrypt $T --jobs 1 --json --journal enc.journal --resume
 cm migrate encrypt $T --jobs 2 --json --journal enc.journal --resume >enc.jsonl 2>enc.err ||
   fail "resumed encrypt exit $?: $(cat enc.err; grep '"failed"' enc.jsonl | head -3)"
 summary_check enc.jsonl $TOTAL && ok "resumed encrypt: summary adds up" || fail "resumed encrypt summary"
@@ -132,10 +152,8 @@ PY
 
 echo "== rekey to a new key, killed and resumed"
 cm keygen --id second --activate -q
-cm migrate rekey $T --jobs 1 --json --journal rekey.journal >part.jsonl 2>/dev/null &
-pid=$!
-while [ "$(wc -l <part.jsonl)" -lt 5 ] && kill -0 $pid 2>/dev/null; do sleep 0.005; done
-kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+kill_after 5 migrate rekey $T --jobs 1 --json --journal rekey.journal
+[ $interrupted -eq 3 ] && ok "every kill -9 interrupted a run" || fail "only $interrupted of 3 runs were interrupted"
 cm migrate rekey $T --json --journal rekey.journal --resume >rekey.jsonl 2>rekey.err ||
   fail "resumed rekey exit $?: $(cat rekey.err; grep '"failed"' rekey.jsonl | head -3)"
 summary_check rekey.jsonl $TOTAL && ok "resumed rekey adds up" || fail "rekey summary"
