@@ -308,7 +308,14 @@ int cfg_check_service(const cm_config *cfg, int tls_enabled_line, const int *pee
     for (size_t i = 0; i < cfg->npeers; i++) {
         const cm_peer *p = &cfg->peers[i];
         *line = p->line;
-        const int by_certificate = p->tls && p->certificate_name[0] != '\0' && cfg->tls_require_client_certificate;
+        if (p->certificate_name[0] != '\0' && !cfg->tls_require_client_certificate) {
+            snprintf(why, whysz,
+                     "[peer %s] has certificate_name, but [tls] require_client_certificate = no: a caller's "
+                     "certificate would not be checked; expected require_client_certificate = yes",
+                     p->name);
+            return -1;
+        }
+        const int by_certificate = p->tls && p->certificate_name[0] != '\0';
         if ((p->find || p->retrieve != CM_RETRIEVE_NO) && p->host[0] == '\0' && !by_certificate) {
             snprintf(why, whysz,
                      "[peer %s] may %s but has no host: anyone could call with its AE title; expected host = the "

@@ -4,8 +4,9 @@
  * the parent, so a silent or hostile peer holds one slot, not the service.
  *
  * Accepted only for a configured peer ([peer NAME] with the calling AE title; from its host
- * when one is set; over TLS when it has tls = yes) calling our AE title with the standard
- * application context; everything else is rejected with the matching A-ASSOCIATE-RJ reason.
+ * when one is set; over TLS when it has tls = yes, with a certificate naming its
+ * certificate_name or host while client certificates are required) calling our AE title
+ * with the standard application context; everything else is rejected with the matching A-ASSOCIATE-RJ reason.
  * Beyond [scp] max_associations the request is rejected as transient (local limit
  * exceeded).  One audit record per association request (accepted, or why not) and one at
  * its end.  Then the DIMSE loop: commands dispatched to store.h, query.h, retrieve.h; an

@@ -27,6 +27,8 @@ class PinnedTLSLayer : public DcmTLSTransportLayer {
             return nullptr;
         SSL_set_fd(ssl, static_cast<int>(s));
         X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
+        /* a server's name as TLS clients check it, but "ws*.example" matches no "ws-7.example" */
+        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
         if (X509_VERIFY_PARAM_set1_ip_asc(param, host_.c_str()) != 1 && SSL_set1_host(ssl, host_.c_str()) != 1) {
             SSL_free(ssl);
             return nullptr;
@@ -101,8 +103,15 @@ bool tls_peer_names_host(T_ASC_Association *assoc, const char *host)
     X509Ptr x = peer_certificate(assoc);
     if (!x)
         return false;
+    /* A caller's certificate identifies a peer only by an exact entry: an IP address in an IP
+     * entry, a DNS name in a DNS entry - no wildcard (a "*.hospital.example" certificate would
+     * open every peer of the domain), never the subject's common name (which a CA may copy
+     * from the request). */
     const int ip = X509_check_ip_asc(x.get(), host, 0); /* -2: host is no IP address */
-    return ip == 1 || (ip == -2 && X509_check_host(x.get(), host, 0, 0, nullptr) == 1);
+    return ip == 1 ||
+           (ip == -2 && X509_check_host(x.get(), host, 0,
+                                        X509_CHECK_FLAG_NO_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT,
+                                        nullptr) == 1);
 }
 
 std::string tls_peer_subject(T_ASC_Association *assoc)

@@ -7,7 +7,10 @@
  *     layer forced secure, quiet shutdown) is not needed;
  *   - the connecting layer of a C-MOVE to a peer with tls = yes: the service's certificate
  *     as client certificate, the peer's chained to [tls] ca and, beyond what DCMTK 3.6.7
- *     checks, naming the peer's configured host (its IP address or DNS name).
+ *     checks, naming the peer's configured host or certificate_name (its IP address or DNS
+ *     name; a wildcard covers one whole label).
+ * A caller's certificate is tied to its peer (tls = yes, client certificates required) only by
+ * an exact entry naming the peer's certificate_name or host (tls_peer_names_host).
  */
 #ifndef CHAOSMASK_SCP_TLS_H
 #define CHAOSMASK_SCP_TLS_H

@@ -375,11 +375,11 @@ static void test_errors(void)
     expect_error("[tls]\nenabled = yes\ncertificate = /etc/s.pem\nprivate_key = /etc/k.pem\nca = /etc/ca.pem\n"
                  "[peer C]\naetitle = C\nfind = yes\n",
                  CM_CFG_ESYNTAX, "6: [peer C] may find but has no host");
-    /* ... unless the certificate must carry the peer's own name */
+    /* ... unless the certificate must carry the peer's own name, which needs client certificates */
     expect_error("[tls]\nenabled = yes\ncertificate = /etc/s.pem\nprivate_key = /etc/k.pem\nca = /etc/ca.pem\n"
                  "require_client_certificate = no\n[peer C]\naetitle = C\nfind = yes\ntls = yes\n"
                  "certificate_name = c.example\n",
-                 CM_CFG_ESYNTAX, "7: [peer C] may find but has no host");
+                 CM_CFG_ESYNTAX, "7: [peer C] has certificate_name, but [tls] require_client_certificate = no");
     expect_error("[peer A]\naetitle = A\nhost = 10.0.0.1\ncertificate_name = a.example\n", CM_CFG_ESYNTAX,
                  "1: [peer A] has certificate_name but not tls = yes");
     expect_error("[peer A]\naetitle = A\ncertificate_name = CN=a\n", CM_CFG_ESYNTAX,

@@ -7,7 +7,8 @@
 # certificate from another CA, a certificate of the site CA that does not name the peer's host
 # (tls = yes binds the certificate to the peer through its host); certificate_name instead of
 # the host: a peer without host that may find (a workstation whose address changes) is let in
-# only with a certificate that carries its name, and a C-MOVE destination is accepted by it.
+# only with a certificate that carries its name in a SAN entry (not a wildcard, a partial
+# wildcard, or the common name), and a C-MOVE destination is accepted by it.
 SCP=$1 CM=$2 TESTS=$3 WORK=$4 TLS_CLIENT=$5
 . "$TESTS/lib.sh"
 setup_work
@@ -20,7 +21,7 @@ write_config scp.ini "$PORT" "
 [peer TLSDEST]\naetitle = TLSDEST\nhost = 127.0.0.1\nport = $DEST\nretrieve = decrypted\ntls = yes
 [peer WRONGNAME]\naetitle = WRONGNAME\nhost = 127.0.0.1\nport = $WRONG\nretrieve = decrypted\ntls = yes
 [peer PLAINDEST]\naetitle = PLAINDEST\nhost = 127.0.0.1\nport = $WRONG\nretrieve = decrypted
-[peer ROAMING]\naetitle = ROAMING\nfind = yes\nretrieve = decrypted\ntls = yes\ncertificate_name = viewer.example
+[peer ROAMING]\naetitle = ROAMING\nfind = yes\nretrieve = decrypted\ntls = yes\ncertificate_name = ws-7.site.example
 [peer NAMED]\naetitle = NAMED\nhost = 127.0.0.1\nport = $WRONG\nretrieve = decrypted\ntls = yes\ncertificate_name = other.example\n"
 start_service scp.ini || exit 1
 TLS=(+tls "$C/client.key" "$C/client.pem" +cf "$C/ca.pem")
@@ -67,7 +68,8 @@ check "... the originals arrived" $PY "$TESTS/compare.py" same-dir study wrong 4
 
 # ---- a peer without host, tied to its certificate by certificate_name
 mkdir roamfind
-findscu -S -X -od roamfind -aet ROAMING -aec CHAOSMASK "${TLS[@]}" 127.0.0.1 "$PORT" -k QueryRetrieveLevel=STUDY \
+findscu -S -X -od roamfind -aet ROAMING -aec CHAOSMASK +tls "$C/roam.key" "$C/roam.pem" +cf "$C/ca.pem" \
+    127.0.0.1 "$PORT" -k QueryRetrieveLevel=STUDY \
     -k StudyInstanceUID="$STUDY" >/dev/null 2>&1
 check "a peer without host whose certificate carries its certificate_name: C-FIND answered" [ "$(ls roamfind | wc -l)" = 1 ]
 echoscu -aet ROAMING -aec CHAOSMASK +tls "$C/wrongname.key" "$C/wrongname.pem" +cf "$C/ca.pem" 127.0.0.1 "$PORT" \
@@ -76,6 +78,13 @@ check "the same AE title with a certificate of the site CA that carries another 
     grep -q "Calling AE Title Not Recognized" roamwrong.log
 check "... audited with the reason" \
     audit_has association '"does not carry its [peer] certificate_name" in r.get("message", "") and r["outcome"] == "refused"'
+for c in "wildcard:a certificate for *.site.example" "partial:a certificate for ws*.site.example" \
+         "cnonly:a certificate with ws-7.site.example only as its common name"; do
+  what=${c#*:} c=${c%%:*}
+  echoscu -aet ROAMING -aec CHAOSMASK +tls "$C/$c.key" "$C/$c.pem" +cf "$C/ca.pem" 127.0.0.1 "$PORT" >roam-$c.log 2>&1
+  check "the same AE title with $what (site CA): rejected" \
+      grep -q "Calling AE Title Not Recognized" roam-$c.log
+done
 
 # ---- refused
 echoscu -aet VIEWER -aec CHAOSMASK +tls "$C/wrongname.key" "$C/wrongname.pem" +cf "$C/ca.pem" 127.0.0.1 "$PORT" \
