@@ -18,8 +18,8 @@
 
 namespace chaosmask::scp {
 
-ArchiveIndex::ArchiveIndex(unsigned max_studies, uint64_t max_study_bytes, OFCondition &result)
-    : DcmQueryRetrieveIndexDatabaseHandle(".", static_cast<long>(max_studies), static_cast<long>(max_study_bytes),
+ArchiveIndex::ArchiveIndex(const char *dir, unsigned max_studies, uint64_t max_study_bytes, OFCondition &result)
+    : DcmQueryRetrieveIndexDatabaseHandle(dir, static_cast<long>(max_studies), static_cast<long>(max_study_bytes),
                                           result),
       max_studies_(max_studies > DB_UpperMaxStudies ? DB_UpperMaxStudies : max_studies),
       max_study_bytes_(max_study_bytes > static_cast<uint64_t>(DB_UpperMaxBytesPerStudy)
@@ -31,12 +31,13 @@ ArchiveIndex::ArchiveIndex(unsigned max_studies, uint64_t max_study_bytes, OFCon
     enableQuotaSystem(OFFalse);
 }
 
-std::unique_ptr<ArchiveIndex> ArchiveIndex::open(unsigned max_studies, uint64_t max_study_bytes, cm_error *err)
+std::unique_ptr<ArchiveIndex> ArchiveIndex::open(unsigned max_studies, uint64_t max_study_bytes, cm_error *err,
+                                                const char *dir)
 {
     OFCondition result = EC_Normal;
-    std::unique_ptr<ArchiveIndex> index(new ArchiveIndex(max_studies, max_study_bytes, result));
+    std::unique_ptr<ArchiveIndex> index(new ArchiveIndex(dir, max_studies, max_study_bytes, result));
     if (result.bad()) {
-        cm_fail(err, CM_APP_EIO, "cannot open the archive index %s/index.dat: %s", ".", result.text());
+        cm_fail(err, CM_APP_EIO, "cannot open the archive index %s/index.dat: %s", dir, result.text());
         return nullptr;
     }
     return index;

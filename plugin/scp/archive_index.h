@@ -41,8 +41,10 @@ struct Match {
 
 class ArchiveIndex : public DcmQueryRetrieveIndexDatabaseHandle {
   public:
-    /* Opens (creates) index.dat in the current directory.  nullptr and err on failure. */
-    static std::unique_ptr<ArchiveIndex> open(unsigned max_studies, uint64_t max_study_bytes, cm_error *err);
+    /* Opens (creates) index.dat in dir (the current directory, the archive; reindex.h builds
+     * a new one in a folder of it).  nullptr and err on failure. */
+    static std::unique_ptr<ArchiveIndex> open(unsigned max_studies, uint64_t max_study_bytes, cm_error *err,
+                                              const char *dir = ".");
 
     /* The files the index holds for a SOP Instance UID (normally at most one). */
     int files_of(const char *sop_instance, std::vector<std::string> &files, cm_error *err);
@@ -63,7 +65,7 @@ class ArchiveIndex : public DcmQueryRetrieveIndexDatabaseHandle {
     void matches(const char *model, DcmDataset *query, std::vector<Match> &out, Uint16 *status);
 
   private:
-    ArchiveIndex(unsigned max_studies, uint64_t max_study_bytes, OFCondition &result);
+    ArchiveIndex(const char *dir, unsigned max_studies, uint64_t max_study_bytes, OFCondition &result);
     struct Duplicate {
         int idx;
         std::string file, study;

@@ -2,6 +2,7 @@
  * (configuration, key ring with an active key, archive and its index, TLS files), then the
  * server (server.h).  Everything a peer can send is handled in forked children. */
 #include "archive_index.h"
+#include "reindex.h"
 #include "server.h"
 #include "tls.h"
 
@@ -19,6 +20,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -28,18 +31,21 @@ using namespace chaosmask::scp;
 
 namespace {
 
-enum { OPT_PORT = 256 };
+enum { OPT_PORT = 256, OPT_REINDEX };
 
 const cm_optdef OPTIONS[] = {
     {"port", OPT_PORT, "N", "TCP port to listen on (default: the configuration's [scp] port)"},
+    {"reindex", OPT_REINDEX, NULL,
+     "rebuild the archive's index.dat from its files and exit (the service must be stopped)"},
     CM_OPT_END,
 };
 
-const unsigned EXITS = CM_X(CM_OUT_CONFIG) | CM_X(CM_OUT_IO) | CM_X(CM_OUT_INTERNAL);
+const unsigned EXITS = CM_X(CM_OUT_CONFIG) | CM_X(CM_OUT_INPUT) | CM_X(CM_OUT_IO) | CM_X(CM_OUT_INTERNAL);
 
 void help(FILE *f)
 {
     fprintf(f, "usage: chaosmask-scp [--config FILE] [--keyring DIR] [--port N] [-v|-d|--log-level L]\n"
+               "       chaosmask-scp [--config FILE] --reindex\n"
                "       chaosmask-scp --help | --version\n\n"
                "The ChaosMask storage service: a DICOM archive that masks the pixels of every object it\n"
                "receives before anything reaches the disk.  C-ECHO; C-STORE of every storage SOP class in\n"
@@ -47,6 +53,8 @@ void help(FILE *f)
                "index; C-GET and C-MOVE giving each [peer NAME] the originals, the masked objects or\n"
                "nothing.  Peers, TLS, limits and timeouts come from the configuration; every association,\n"
                "store, query and retrieval is a line in the audit log.  SIGTERM stops it gracefully.\n\n"
+               "--reindex rebuilds index.dat from the archive files (exit 4 when files were left out,\n"
+               "each named on stderr); the index it replaces stays as index.dat.before-reindex.\n\n"
                "options:\n");
     cm_cmdline_print_options(f, OPTIONS);
     fprintf(f, "\nglobal options:\n");
@@ -92,6 +100,22 @@ void clean_archive()
     closedir(d);
 }
 
+/* The archive directory's lock, held for the life of the process (and of its children): shared
+ * by services, exclusive for --reindex, so neither runs under the other. */
+int lock_archive(const char *dir, bool exclusive, cm_error *err)
+{
+    static int fd = -1;
+    if (fd < 0 && (fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return cm_fail(err, CM_APP_EIO, "archive directory %s: %s", dir, strerror(errno));
+    if (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0)
+        return 0;
+    if (errno != EWOULDBLOCK)
+        return cm_fail(err, CM_APP_EIO, "archive directory %s cannot be locked: %s", dir, strerror(errno));
+    return exclusive ? cm_fail(err, CM_APP_EIO, "the archive %s is in use by a running chaosmask-scp: stop the "
+                                                "service first", dir)
+                     : cm_fail(err, CM_APP_EIO, "the archive %s is being reindexed (chaosmask-scp --reindex)", dir);
+}
+
 /* The archive directory (created if missing) becomes the working directory; its index opens. */
 int open_archive(Service &svc, cm_error *err)
 {
@@ -101,6 +125,8 @@ int open_archive(Service &svc, cm_error *err)
                        strerror(errno));
     if (chdir(dir) != 0)
         return cm_fail(err, CM_APP_EIO, "archive directory %s: %s ([archive] dir)", dir, strerror(errno));
+    if (lock_archive(dir, false, err) != 0)
+        return err->code;
     svc.archive = dir;
     clean_archive();
     /* the 256 folders the archive files go in (00 .. ff), made and synced once here, so a
@@ -166,6 +192,42 @@ int start(cm_app *app, Service &svc, std::unique_ptr<DcmTLSTransportLayer> &tls,
     return rc;
 }
 
+/* --reindex: the archive's index rebuilt from its files (reindex.h), one audit record. */
+int reindex(cm_app *app, cm_error *err)
+{
+    harden_process();
+    const char *dir = app->cfg.archive_dir;
+    if (chdir(dir) != 0)
+        return cm_fail(err, CM_APP_EIO, "archive directory %s: %s ([archive] dir)", dir, strerror(errno));
+    if (lock_archive(dir, true, err) != 0)
+        return err->code;
+    cm_audit *audit = nullptr;
+    if (cm_app_audit(app, &audit, err) != 0)
+        return err->code;
+    prepare_dcmtk();
+    ReindexSummary s;
+    const cm_dicom_limits limits = cm_app_limits(app);
+    int rc = reindex_archive(app->cfg, limits, stderr, s, err);
+    cm_audit_event ev = cm_audit_event_init("reindex");
+    char detail[256];
+    snprintf(detail, sizeof detail, "%zu archive files: %zu indexed in %zu studies, %zu older copies and %zu files "
+             "left out, %zu other files ignored", s.files, s.indexed, s.studies, s.duplicates, s.left_out, s.ignored);
+    ev.code = rc;
+    ev.message = rc != 0 ? err->msg : nullptr;
+    ev.output = "index.dat";
+    ev.detail = detail;
+    ev.count = static_cast<long long>(s.indexed);
+    cm_error aerr = {0, ""};
+    if (cm_audit_write(audit, &ev, &aerr) != 0 && rc == 0)
+        rc = cm_fail(err, aerr.code, "%s", aerr.msg);
+    if (rc != 0)
+        return rc;
+    printf("%s/index.dat rebuilt: %s\n", dir, detail);
+    if (s.left_out > 0)
+        return cm_fail(err, CM_DICOM_EINPUT, "%zu archive files left out of the index (named above)", s.left_out);
+    return 0;
+}
+
 int parse_port(cm_app *app, const cm_cmdline &cl, unsigned *port)
 {
     const char *v = cm_cl_value(&cl, OPT_PORT);
@@ -203,6 +265,14 @@ int main(int argc, char **argv)
         return CM_OUT_USAGE;
     }
     cm_error err = {0, ""};
+    if (cm_cl_flag(&cl, OPT_REINDEX)) {
+        if (cm_app_load_config(&app, &err) == 0)
+            reindex(&app, &err);
+        if (err.code != 0)
+            cm_app_report(&app, nullptr, &err);
+        cm_app_close(&app);
+        return cm_outcome_of(err.code);
+    }
     unsigned port = 0;
     if ((rc = parse_port(&app, cl, &port)) != 0)
         return rc;

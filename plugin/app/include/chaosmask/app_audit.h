@@ -33,7 +33,7 @@ int cm_audit_enabled(const cm_audit *a);
 typedef struct cm_audit_event {
     const char *event;         /* "encrypt", "decrypt", "verify", "rebind", "keygen", "key-activate",
                                   "migrate"; the service: "service", "association", "association-end",
-                                  "store", "find", "retrieve-request", "retrieve", "child" */
+                                  "store", "find", "retrieve-request", "retrieve", "child", "reindex" */
     int code;                  /* 0, or the failure code: gives outcome and reason */
     const char *message;       /* what failed (the error message); NULL when ok */
     const char *outcome;       /* NULL: "ok", "refused" or "failed" from code */
