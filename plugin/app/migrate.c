@@ -297,8 +297,9 @@ static int journal_open(run *r, cm_error *err)
         return cm_fail(err, CM_APP_EIO, "journal %s cannot be opened: %s", r->journal_real, strerror(errno));
     if (flock(r->lock_fd, LOCK_EX | LOCK_NB) != 0)
         return errno == EWOULDBLOCK
-                   ? cm_fail(err, CM_APP_EUSAGE, "journal %s is in use by another run of chaosmask migrate; wait for it "
-                                                 "to end (or stop it), then run again with --resume",
+                   ? cm_fail(err, CM_APP_EUSAGE,
+                             "journal %s is in use by another run of chaosmask migrate; wait for it to end (or stop "
+                             "it), then run again with --resume",
                              r->journal_real)
                    : cm_fail(err, CM_APP_EIO, "journal %s cannot be locked: %s", r->journal_real, strerror(errno));
     int rc = sql(r, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
