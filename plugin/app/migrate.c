@@ -63,6 +63,8 @@ typedef struct run {
     size_t nfiles, cap;
     char journal_real[CM_PATH_MAX];
     char out_real[CM_PATH_MAX];
+    char **temp_dirs;         /* directories where the walk saw temporary files (cleaned at the end) */
+    size_t ntemp_dirs;
     /* journal */
     sqlite3 *db;
     int lock_fd;              /* the journal, flock()ed: one run per journal at a time; -1 = none */
@@ -109,13 +111,32 @@ static int add_file(run *r, const char *path, const char *rel, const struct stat
     return 0;
 }
 
+/* The directory of a temporary file the walk passed over, remembered once. */
+static void note_temp_dir(run *r, const FTSENT *e)
+{
+    size_t len = (size_t)(e->fts_pathlen - e->fts_namelen);
+    while (len > 1 && e->fts_path[len - 1] == '/')
+        len--;
+    for (size_t i = 0; i < r->ntemp_dirs; i++)
+        if (strlen(r->temp_dirs[i]) == len && strncmp(r->temp_dirs[i], e->fts_path, len) == 0)
+            return;
+    char **grown = realloc(r->temp_dirs, (r->ntemp_dirs + 1) * sizeof *grown);
+    if (grown == NULL)
+        return; /* only a clean-up is lost */
+    r->temp_dirs = grown;
+    if ((r->temp_dirs[r->ntemp_dirs] = strndup(e->fts_path, len)) != NULL)
+        r->ntemp_dirs++;
+}
+
 /* Files the walk passes over: our temporary files and the journal with its SQLite companions. */
 static int ignored(run *r, const FTSENT *e)
 {
     const char *name = e->fts_name;
     size_t n = strlen(name), tag = sizeof CM_ATOMIC_TMP_TAG - 1;
-    if (name[0] == '.' && n > tag + 6 && memcmp(name + n - 6 - tag, CM_ATOMIC_TMP_TAG, tag) == 0)
+    if (name[0] == '.' && n > tag + 6 && memcmp(name + n - 6 - tag, CM_ATOMIC_TMP_TAG, tag) == 0) {
+        note_temp_dir(r, e);
         return 1;
+    }
     if (r->journal_real[0] != '\0' && strncmp(e->fts_path, r->journal_real, strlen(r->journal_real)) == 0)
         return 1;
     return 0;
@@ -763,6 +784,14 @@ int cm_migrate_run(cm_app *app, const cm_migrate_opts *o, cm_migrate_summary *s,
         const cm_executor *ex = cm_pool_executor(pool);
         ex->run(ex->self, r.nfiles, process, &r);
     }
+    /* A run killed a moment before this one left temporary files too young for the clean-up at
+     * a directory's first write (they must be 2 s old: cm_atomic_clean_dir); by now most are. */
+    for (size_t i = 0; i < r.ntemp_dirs; i++) {
+        if (rc == 0 && !o->dry_run && writes_in_place(&r))
+            cm_atomic_clean_dir(r.temp_dirs[i], NULL, NULL);
+        free(r.temp_dirs[i]);
+    }
+    free(r.temp_dirs);
     cm_error close_err = {0, ""};
     if (journal_close(&r, &close_err) != 0 && rc == 0)
         rc = close_err.code, *err = close_err;

@@ -115,6 +115,7 @@ checked=1
 kill_after 3 migrate encrypt $T --jobs 1 --json --journal enc.journal
 [ "$checked" = 2 ] || fail "the first run ended before a second could be started"
 kill_after 9 migrate encrypt $T --jobs 1 --json --journal enc.journal --resume
+sleep 2 # a temporary file a kill left empty (killed between creating and locking it) is stale 2 s later
 cm migrate encrypt $T --jobs 2 --json --journal enc.journal --resume >enc.jsonl 2>enc.err ||
   fail "resumed encrypt exit $?: $(cat enc.err; grep '"failed"' enc.jsonl | head -3)"
 summary_check enc.jsonl $TOTAL && ok "resumed encrypt: summary adds up" || fail "resumed encrypt summary"
@@ -153,6 +154,7 @@ PY
 echo "== rekey to a new key, killed and resumed"
 cm keygen --id second --activate -q
 kill_after 5 migrate rekey $T --jobs 1 --json --journal rekey.journal
+sleep 2
 [ $interrupted -eq 3 ] && ok "every kill -9 interrupted a run" || fail "only $interrupted of 3 runs were interrupted"
 cm migrate rekey $T --json --journal rekey.journal --resume >rekey.jsonl 2>rekey.err ||
   fail "resumed rekey exit $?: $(cat rekey.err; grep '"failed"' rekey.jsonl | head -3)"
