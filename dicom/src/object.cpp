@@ -196,6 +196,24 @@ void move_foreign_meta_elements(DcmMetaInfo &meta, DcmDataset &ds)
     }
 }
 
+/* An element of group 0002 that DCMTK read into the data set of a Part 10 file (a meta header
+ * without group length that an element of another group interrupts) belongs to the meta
+ * header: written after it, it is read back as part of it, and what decrypts would not be
+ * what was encrypted.  It goes there at once, unless the meta header has its own; a second
+ * copy is dropped (the data set may hold no group 0002, and a reader keeps one of the two). */
+void move_meta_elements_of_dataset(DcmDataset &ds, DcmMetaInfo &meta)
+{
+    for (DcmObject *e = ds.nextInContainer(nullptr); e != nullptr;) {
+        DcmObject *next = ds.nextInContainer(e);
+        if (e->getGTag() == 0x0002) {
+            std::unique_ptr<DcmElement> moved(ds.remove(e));
+            if (moved && !meta.tagExists(moved->getTag()) && meta.insert(moved.get(), OFFalse).good())
+                moved.release(); /* the meta header owns it */
+        }
+        e = next;
+    }
+}
+
 /* DCMTK parses the bytes (a Part 10 file, or a bare data set in xfer) into obj's file format.
  * A buffer stream has no delayed loading: every value is copied into the data set. */
 int parse_bytes(cm_dicom_object &obj, E_TransferSyntax xfer, cm_error *err)
@@ -226,8 +244,10 @@ int parse_bytes(cm_dicom_object &obj, E_TransferSyntax xfer, cm_error *err)
     DcmDataset *ds = ff.getDataset();
     if (ds->loadAllDataIntoMemory().bad())
         return cm_fail(err, CM_DICOM_EINPUT, "the object is truncated or damaged");
-    if (xfer == EXS_Unknown && ff.getMetaInfo() != nullptr)
+    if (xfer == EXS_Unknown && ff.getMetaInfo() != nullptr) {
         move_foreign_meta_elements(*ff.getMetaInfo(), *ds);
+        move_meta_elements_of_dataset(*ds, *ff.getMetaInfo());
+    }
     if (ds->getOriginalXfer() == EXS_Unknown)
         return cm_fail(err, CM_DICOM_EINPUT, "the transfer syntax cannot be determined");
     if (ds->card() == 0)
