@@ -113,9 +113,7 @@ static int is_temp_name(const char *name)
 }
 
 /* Removes dir/name when it is a stale temporary file: a regular file of ours (or any, as
- * root) whose lock nobody holds, and which holds data or is old enough.  A writer locks its
- * file right after creating it, before its first byte: only an empty one may be a writer's
- * between those two steps.  1 when removed. */
+ * root), old enough, whose lock nobody holds.  1 when removed. */
 static int remove_if_stale(int dfd, const char *name, time_t now)
 {
     int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
@@ -124,7 +122,7 @@ static int remove_if_stale(int dfd, const char *name, time_t now)
     struct stat st, again;
     int removed = 0;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_uid == geteuid() || geteuid() == 0) &&
-        (st.st_size > 0 || now - st.st_mtime >= CM_ATOMIC_STALE_SECONDS) && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+        now - st.st_mtime >= CM_ATOMIC_STALE_SECONDS && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
         fstatat(dfd, name, &again, AT_SYMLINK_NOFOLLOW) == 0 && again.st_ino == st.st_ino &&
         again.st_dev == st.st_dev)
         removed = unlinkat(dfd, name, 0) == 0;

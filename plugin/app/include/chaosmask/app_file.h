@@ -7,9 +7,8 @@
  * Temporary files are named  .<name>.chaosmask-<6 letters or digits>  (the name cut to fit
  * NAME_MAX), created with O_EXCL and held under an exclusive flock while they are written.
  * One that a killed process left behind is stale: its lock is free.  The first cm_atomic_open
- * of a process in a directory removes the stale ones there that hold data or are at least 2
- * seconds old (an empty one may be between its creation and its lock; cm_atomic_clean_dir
- * does it on request).  With cm_atomic_cleanup_on_signals(), SIGINT,
+ * of a process in a directory removes the stale ones there that are at least 2 seconds old
+ * (cm_atomic_clean_dir does it on request).  With cm_atomic_cleanup_on_signals(), SIGINT,
  * SIGTERM, SIGHUP and SIGQUIT remove the temporary files of the process before it dies.
  *
  * Permissions: a new file gets 0666 minus the umask (CM_ATOMIC_UMASK), or exactly the mode
