@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,7 +66,8 @@ typedef struct run {
     size_t ntemp_dirs;
     /* journal */
     sqlite3 *db;
-    int lock_fd;              /* the journal, flock()ed: one run per journal at a time; -1 = none */
+    struct stat journal_files[2]; /* the journal and its -wal file, which the walk passes over */
+    size_t njournal_files;
     sqlite3_stmt *insert;
     struct journaled *done;   /* what the journal holds, sorted by path */
     size_t ndone;
@@ -139,6 +139,9 @@ static int ignored(run *r, const FTSENT *e)
     }
     if (r->journal_real[0] != '\0' && strncmp(e->fts_path, r->journal_real, strlen(r->journal_real)) == 0)
         return 1;
+    for (size_t i = 0; e->fts_statp != NULL && e->fts_info == FTS_F && i < r->njournal_files; i++)
+        if (e->fts_statp->st_dev == r->journal_files[i].st_dev && e->fts_statp->st_ino == r->journal_files[i].st_ino)
+            return 1;
     return 0;
 }
 
@@ -309,20 +312,26 @@ static int journal_open(run *r, cm_error *err)
                        r->db ? sqlite3_errmsg(r->db) : "out of memory");
     if (realpath(name, r->journal_real) == NULL)
         snprintf(r->journal_real, sizeof r->journal_real, "%s", name);
-    /* A second run on the same journal (another shell, a cron job, a run thought killed) would
-     * process the same files and fail later on SQLite's lock.  flock() does not interact with
-     * SQLite's fcntl() locks; this descriptor is closed only after sqlite3_close (closing any
-     * descriptor of the file would drop those). */
-    r->lock_fd = open(r->journal_real, O_RDWR | O_CLOEXEC | O_NOFOLLOW); /* NFS emulates flock with a write lock */
-    if (r->lock_fd < 0)
-        return cm_fail(err, CM_APP_EIO, "journal %s cannot be opened: %s", r->journal_real, strerror(errno));
-    if (flock(r->lock_fd, LOCK_EX | LOCK_NB) != 0)
-        return errno == EWOULDBLOCK
-                   ? cm_fail(err, CM_APP_EUSAGE,
-                             "journal %s is in use by another run of chaosmask migrate; wait for it to end (or stop "
-                             "it), then run again with --resume",
-                             r->journal_real)
-                   : cm_fail(err, CM_APP_EIO, "journal %s cannot be locked: %s", r->journal_real, strerror(errno));
+    /* One run per journal: SQLite's own lock, taken here and held to the end (locking_mode
+     * EXCLUSIVE never releases a lock once taken; WAL then keeps its index in memory, no -shm
+     * file).  A second run on the journal (another shell, a cron job, a run thought killed) is
+     * refused here, before it touches a file.  No lock of ours beside it: closing any
+     * descriptor of the journal would drop SQLite's POSIX locks, and NFS turns flock() into
+     * such a lock. */
+    int lrc = sqlite3_exec(r->db, "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT", NULL, NULL, NULL);
+    if (lrc == SQLITE_BUSY || lrc == SQLITE_LOCKED)
+        return cm_fail(err, CM_APP_EUSAGE,
+                       "journal %s is in use by another run of chaosmask migrate; wait for it to end (or stop it), "
+                       "then run again with --resume",
+                       r->journal_real);
+    if (lrc != SQLITE_OK)
+        return cm_fail(err, CM_APP_EIO, "journal %s: %s", r->journal_real, sqlite3_errmsg(r->db));
+    /* the walk passes over the journal's files, known by device and inode (a relative PATH
+     * names them otherwise than journal_real) */
+    char wal[CM_PATH_MAX + 8];
+    snprintf(wal, sizeof wal, "%s-wal", r->journal_real);
+    if (stat(r->journal_real, &r->journal_files[0]) == 0)
+        r->njournal_files = 1;
     int rc = sql(r, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
                     "CREATE TABLE IF NOT EXISTS run(key TEXT PRIMARY KEY, value TEXT); "
                     "CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, outcome TEXT, reason TEXT, "
@@ -341,6 +350,8 @@ static int journal_open(run *r, cm_error *err)
         rc = cm_fail(err, CM_APP_EIO, "journal %s: %s", r->journal_real, sqlite3_errmsg(r->db));
     if (rc == 0)
         rc = sql(r, "BEGIN", err);
+    if (rc == 0 && stat(wal, &r->journal_files[r->njournal_files]) == 0)
+        r->njournal_files++;
     return rc;
 }
 
@@ -423,8 +434,6 @@ static int journal_close(run *r, cm_error *err)
         sqlite3_finalize(r->insert);
         sqlite3_close(r->db);
     }
-    if (r->lock_fd >= 0)
-        close(r->lock_fd); /* after sqlite3_close: see journal_open */
     for (size_t i = 0; i < r->nsync; i++)
         close(r->sync_fds[i]);
     free(r->sync_fds);
@@ -760,7 +769,6 @@ int cm_migrate_run(cm_app *app, const cm_migrate_opts *o, cm_migrate_summary *s,
 {
     run r;
     memset(&r, 0, sizeof r);
-    r.lock_fd = -1;
     memset(s, 0, sizeof *s);
     r.app = app;
     r.o = o;

@@ -141,6 +141,11 @@ echo "== verify"
 cm migrate verify $T --json >verify.jsonl || fail "verify exit $?"
 summary_check verify.jsonl $TOTAL && ok "verify adds up, nothing failed" || fail "verify summary"
 
+(cd $T && "$CM" --config "$WORK/cm.ini" migrate verify . --json --journal v2.journal) >verify2.jsonl
+summary_check verify2.jsonl $TOTAL && ok "a run from inside the tree (PATH .) passes over its own journal" ||
+  fail "PATH .: the journal was taken for input"
+rm -f $T/v2.journal $T/v2.journal-wal $T/v2.journal-shm
+
 echo "== two shards cover the tree exactly once"
 cm migrate scan $T --shard 0/2 --json >s0.jsonl && cm migrate scan $T --shard 1/2 --json >s1.jsonl
 /usr/bin/python3 - s0.jsonl s1.jsonl $TOTAL <<'PY' && ok "shards 0/2 and 1/2 are disjoint and cover every file" || fail "shards"
