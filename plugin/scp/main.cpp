@@ -21,6 +21,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -111,8 +112,8 @@ int lock_archive(const char *dir, bool exclusive, cm_error *err)
         return 0;
     if (errno != EWOULDBLOCK)
         return cm_fail(err, CM_APP_EIO, "archive directory %s cannot be locked: %s", dir, strerror(errno));
-    return exclusive ? cm_fail(err, CM_APP_EIO, "the archive %s is in use by a running chaosmask-scp: stop the "
-                                                "service first", dir)
+    return exclusive ? cm_fail(err, CM_APP_EIO, "the archive %s is in use by a running chaosmask-scp (or another "
+                                                "--reindex): stop the service first", dir)
                      : cm_fail(err, CM_APP_EIO, "the archive %s is being reindexed (chaosmask-scp --reindex)", dir);
 }
 
@@ -192,6 +193,24 @@ int start(cm_app *app, Service &svc, std::unique_ptr<DcmTLSTransportLayer> &tls,
     return rc;
 }
 
+/* As root, --reindex runs as the owner of index.dat (else of the archive directory): the
+ * index it makes is the service's, and nothing the owner of the archive put there (a
+ * symbolic link in place of a file) can make root act on a file outside it. */
+int become_archive_owner(const char *dir, cm_error *err)
+{
+    if (geteuid() != 0)
+        return 0;
+    struct stat st;
+    if ((lstat("index.dat", &st) != 0 || !S_ISREG(st.st_mode)) && stat(".", &st) != 0)
+        return cm_fail(err, CM_APP_EIO, "archive directory %s: %s", dir, strerror(errno));
+    if (st.st_uid == 0)
+        return 0;
+    if (setgroups(0, nullptr) != 0 || setgid(st.st_gid) != 0 || setuid(st.st_uid) != 0)
+        return cm_fail(err, CM_APP_EIO, "cannot become the owner of the archive %s (uid %u): %s", dir,
+                       static_cast<unsigned>(st.st_uid), strerror(errno));
+    return 0;
+}
+
 /* --reindex: the archive's index rebuilt from its files (reindex.h), one audit record. */
 int reindex(cm_app *app, cm_error *err)
 {
@@ -199,7 +218,7 @@ int reindex(cm_app *app, cm_error *err)
     const char *dir = app->cfg.archive_dir;
     if (chdir(dir) != 0)
         return cm_fail(err, CM_APP_EIO, "archive directory %s: %s ([archive] dir)", dir, strerror(errno));
-    if (lock_archive(dir, true, err) != 0)
+    if (become_archive_owner(dir, err) != 0 || lock_archive(dir, true, err) != 0)
         return err->code;
     cm_audit *audit = nullptr;
     if (cm_app_audit(app, &audit, err) != 0)
@@ -223,8 +242,9 @@ int reindex(cm_app *app, cm_error *err)
     if (rc != 0)
         return rc;
     printf("%s/index.dat rebuilt: %s\n", dir, detail);
-    if (s.left_out > 0)
-        return cm_fail(err, CM_DICOM_EINPUT, "%zu archive files left out of the index (named above)", s.left_out);
+    if (s.left_out + s.duplicates > 0)
+        return cm_fail(err, CM_DICOM_EINPUT, "%zu archive files left out of the index (named above)",
+                       s.left_out + s.duplicates);
     return 0;
 }
 

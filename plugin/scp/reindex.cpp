@@ -22,8 +22,18 @@
 namespace chaosmask::scp {
 namespace {
 
-const char *const kBuildDir = "reindex.tmp";
+const char *const kBuildPrefix = "reindex."; /* + 6 characters: mkdtemp */
 const char *const kBefore = "index.dat.before-reindex";
+
+/* A value read from a file, fit for a terminal: anything but printable ASCII shown as '?'. */
+std::string printable(const std::string &s)
+{
+    std::string out = s;
+    for (char &c : out)
+        if (c < 0x20 || c > 0x7E)
+            c = '?';
+    return out;
+}
 
 bool lower_hex(const char *s, size_t n)
 {
@@ -39,7 +49,9 @@ struct Found {
     uint64_t bytes;
 };
 
-/* Every archive file (store.cpp names them: 2 + 30 hex digits, .dcm), oldest first. */
+/* Every archive file (store.cpp names them: 2 + 30 hex digits, .dcm), newest first: of two
+ * copies of an instance the newer is indexed, and beyond [archive] max_studies the newest
+ * studies are kept (those a reading room needs first). */
 std::vector<Found> archive_files(FILE *report, ReindexSummary &s)
 {
     std::vector<Found> out;
@@ -67,9 +79,9 @@ std::vector<Found> archive_files(FILE *report, ReindexSummary &s)
     }
     std::sort(out.begin(), out.end(), [](const Found &a, const Found &b) {
         if (a.mtime.tv_sec != b.mtime.tv_sec)
-            return a.mtime.tv_sec < b.mtime.tv_sec;
+            return a.mtime.tv_sec > b.mtime.tv_sec;
         if (a.mtime.tv_nsec != b.mtime.tv_nsec)
-            return a.mtime.tv_nsec < b.mtime.tv_nsec;
+            return a.mtime.tv_nsec > b.mtime.tv_nsec;
         return a.path < b.path;
     });
     s.files = out.size();
@@ -93,11 +105,12 @@ bool uids_of(cm_dicom_object *obj, std::string &cls, std::string &inst, std::str
     return true;
 }
 
-/* Indexes every archive file into the new index in kBuildDir. */
-int build(const cm_config &cfg, const cm_dicom_limits &limits, FILE *report, ReindexSummary &s, cm_error *err)
+/* Indexes every archive file into a new index in build_dir. */
+int build(const cm_config &cfg, const cm_dicom_limits &limits, const char *build_dir, FILE *report, ReindexSummary &s,
+          cm_error *err)
 {
     std::unique_ptr<ArchiveIndex> index =
-        ArchiveIndex::open(cfg.archive_max_studies, cfg.archive_max_study_bytes, err, kBuildDir);
+        ArchiveIndex::open(cfg.archive_max_studies, cfg.archive_max_study_bytes, err, build_dir);
     if (!index)
         return err->code;
     std::set<std::string> studies;
@@ -108,21 +121,24 @@ int build(const cm_config &cfg, const cm_dicom_limits &limits, FILE *report, Rei
         if (cm_dicom_load(&obj, f.path.c_str(), &limits, &e) != 0)
             why = e.msg;
         else if (uids_of(obj, cls, inst, study, why)) {
-            std::vector<std::string> replaced;
-            int rc = index->add(f.path.c_str(), cls.c_str(), inst.c_str(), study.c_str(), f.bytes, replaced, &e);
+            std::vector<std::string> newer, replaced;
+            int rc = index->files_of(inst.c_str(), newer, &e);
+            if (rc == 0 && !newer.empty()) { /* indexed from a newer file already */
+                s.duplicates++;
+                fprintf(report, "%s: an older copy of SOP Instance %s (indexed: %s), left out\n", f.path.c_str(),
+                        printable(inst).c_str(), newer.front().c_str());
+                cm_dicom_free(obj);
+                continue;
+            }
+            if (rc == 0)
+                rc = index->add(f.path.c_str(), cls.c_str(), inst.c_str(), study.c_str(), f.bytes, replaced, &e);
             if (rc == CM_APP_EIO) {
                 cm_dicom_free(obj);
                 return cm_fail(err, CM_APP_EIO, "%s", e.msg);
             }
             if (rc != 0)
                 why = e.msg;
-            for (const std::string &old : replaced) {
-                s.duplicates++;
-                s.indexed--;
-                fprintf(report, "%s: an older copy of SOP Instance %s (indexed: %s), left out\n", old.c_str(),
-                        inst.c_str(), f.path.c_str());
-            }
-            if (rc == 0) {
+            else {
                 s.indexed++;
                 studies.insert(study);
             }
@@ -138,21 +154,35 @@ int build(const cm_config &cfg, const cm_dicom_limits &limits, FILE *report, Rei
 }
 
 /* The new index in place of index.dat, the old one kept as kBefore; one rename. */
-int swap_in(cm_error *err)
+int swap_in(const char *build_dir, cm_error *err)
 {
-    const std::string built = std::string(kBuildDir) + "/index.dat";
-    struct stat archive;
-    if (stat(".", &archive) == 0 && geteuid() == 0 && chown(built.c_str(), archive.st_uid, archive.st_gid) != 0)
-        return cm_fail(err, CM_APP_EIO, "%s cannot be given to the archive's owner: %s", built.c_str(),
-                       strerror(errno));
+    const std::string built = std::string(build_dir) + "/index.dat";
     if (unlink(kBefore) != 0 && errno != ENOENT)
         return cm_fail(err, CM_APP_EIO, "%s cannot be replaced: %s", kBefore, strerror(errno));
     if (link("index.dat", kBefore) != 0 && errno != ENOENT)
         return cm_fail(err, CM_APP_EIO, "index.dat cannot be kept as %s: %s", kBefore, strerror(errno));
     if (rename(built.c_str(), "index.dat") != 0)
         return cm_fail(err, CM_APP_EIO, "the new index cannot replace index.dat: %s", strerror(errno));
-    rmdir(kBuildDir);
+    rmdir(build_dir);
     return cm_fsync_dir(".", err);
+}
+
+/* What interrupted runs left: reindex.XXXXXX folders of ours, with at most an index.dat. */
+void remove_leftovers()
+{
+    DIR *d = opendir(".");
+    if (d == nullptr)
+        return;
+    while (struct dirent *e = readdir(d)) {
+        struct stat st;
+        if (strncmp(e->d_name, kBuildPrefix, strlen(kBuildPrefix)) != 0 ||
+            strlen(e->d_name) != strlen(kBuildPrefix) + 6 || lstat(e->d_name, &st) != 0 || !S_ISDIR(st.st_mode) ||
+            st.st_uid != geteuid())
+            continue;
+        unlink((std::string(e->d_name) + "/index.dat").c_str());
+        rmdir(e->d_name);
+    }
+    closedir(d);
 }
 
 } // namespace
@@ -161,16 +191,17 @@ int reindex_archive(const cm_config &cfg, const cm_dicom_limits &limits, FILE *r
                     cm_error *err)
 {
     s = ReindexSummary();
-    /* what an interrupted run left */
-    unlink((std::string(kBuildDir) + "/index.dat").c_str());
-    if (mkdir(kBuildDir, 0700) != 0 && errno != EEXIST)
-        return cm_fail(err, CM_APP_EIO, "%s cannot be created in the archive: %s", kBuildDir, strerror(errno));
-    int rc = build(cfg, limits, report, s, err);
+    remove_leftovers();
+    char build_dir[] = "reindex.XXXXXX"; /* new, ours, 0700: nothing in it that we did not make */
+    if (mkdtemp(build_dir) == nullptr)
+        return cm_fail(err, CM_APP_EIO, "a folder for the new index cannot be created in the archive: %s",
+                       strerror(errno));
+    int rc = build(cfg, limits, build_dir, report, s, err);
     if (rc == 0)
-        rc = swap_in(err);
+        rc = swap_in(build_dir, err);
     if (rc != 0) {
-        unlink((std::string(kBuildDir) + "/index.dat").c_str());
-        rmdir(kBuildDir);
+        unlink((std::string(build_dir) + "/index.dat").c_str());
+        rmdir(build_dir);
     }
     return rc;
 }

@@ -5,7 +5,8 @@
 # index rebuilt from the files (the damaged one and the older copy named and left out, exit
 # 4, the stray file left alone), audited; nothing in the archive changed; the service then
 # finds both studies and gives the originals back; a second reindex keeps the index it
-# replaces and exits 0.
+# replaces and exits 0; run as root on an archive of another user, it runs as that user (the
+# new index is theirs).
 SCP=$1 CM=$2 TESTS=$3 WORK=$4
 . "$TESTS/lib.sh"
 setup_work
@@ -23,10 +24,10 @@ check "--reindex while the service runs: refused (exit 6)" \
 stop_service
 check "... and the index untouched" bash -c "[ -s archive/index.dat ] && [ ! -e archive/index.dat.before-reindex ]"
 
-flock -x archive sleep 2 &   # holds the lock as --reindex does, for 2 s
+flock -x archive sh -c 'touch locked; sleep 2' &   # holds the lock as --reindex does, for 2 s
 locker=$!
-sleep 0.3
-"$SCP" --config scp.ini >locked.log 2>&1
+for _ in $(seq 100); do [ -e locked ] && break; sleep 0.05; done
+timeout 20 "$SCP" --config scp.ini >locked.log 2>&1
 rc=$?
 check "the service while the archive is locked for a reindex: exit 6" \
     bash -c "[ $rc = 6 ] && grep -q 'being reindexed' locked.log"
@@ -88,4 +89,12 @@ check "a second reindex of a clean archive: exit 0" \
     bash -c "[ $rc = 0 ] && grep -q '9 archive files: 9 indexed in 2 studies, 0 older copies and 0 files left out' re2.out"
 check "... the index it replaced kept as index.dat.before-reindex" \
     [ "$(stat -c %i archive/index.dat.before-reindex)" = "$inode" ]
+if [ "$(id -u)" = 0 ]; then
+    chown -R nobody:nogroup archive audit.log   # as the service user owns them
+    "$SCP" --config scp.ini --reindex >re3.out 2>re3.err
+    check "as root on an archive of nobody: rebuilt as nobody (the new index is nobody's)" \
+        bash -c "[ $? = 0 ] && [ \"\$(stat -c %U archive/index.dat)\" = nobody ] && [ -z \"\$(find archive -user root)\" ]"
+else
+    echo "not root: the owner check of a root reindex does not apply"
+fi
 finish
