@@ -22,6 +22,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -193,19 +194,35 @@ int start(cm_app *app, Service &svc, std::unique_ptr<DcmTLSTransportLayer> &tls,
     return rc;
 }
 
-/* As root, --reindex runs as the owner of index.dat (else of the archive directory): the
- * index it makes is the service's, and nothing the owner of the archive put there (a
- * symbolic link in place of a file) can make root act on a file outside it. */
-int become_archive_owner(const char *dir, cm_error *err)
+/* The archive directory becomes the working directory of --reindex: as root, never through a
+ * symbolic link (its owner could point it anywhere), and the rest runs as the directory's
+ * owner (the service's user, who made it), so nothing the owner put in the archive can make
+ * root act on a file outside it, and the index it makes is the service's.  An index.dat of
+ * another owner (restored by root, a hard link) is refused: run as the service's user. */
+int enter_archive_as_owner(const char *dir, cm_error *err)
 {
     if (geteuid() != 0)
-        return 0;
-    struct stat st;
-    if ((lstat("index.dat", &st) != 0 || !S_ISREG(st.st_mode)) && stat(".", &st) != 0)
-        return cm_fail(err, CM_APP_EIO, "archive directory %s: %s", dir, strerror(errno));
+        return chdir(dir) == 0 ? 0 : cm_fail(err, CM_APP_EIO, "archive directory %s: %s ([archive] dir)", dir,
+                                             strerror(errno));
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st, idx;
+    if (fd < 0 || fstat(fd, &st) != 0 || fchdir(fd) != 0) {
+        const int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return cm_fail(err, CM_APP_EIO, "archive directory %s: %s ([archive] dir; as root, not a symbolic link)",
+                       dir, strerror(e));
+    }
+    close(fd);
+    if (lstat("index.dat", &idx) == 0 && (idx.st_uid != st.st_uid || idx.st_nlink != 1 || !S_ISREG(idx.st_mode)))
+        return cm_fail(err, CM_APP_EUSAGE, "%s/index.dat is not a file of the archive's owner (uid %u) alone: run "
+                       "--reindex as the service's user (sudo -u USER chaosmask-scp --reindex)", dir,
+                       static_cast<unsigned>(st.st_uid));
     if (st.st_uid == 0)
         return 0;
-    if (setgroups(0, nullptr) != 0 || setgid(st.st_gid) != 0 || setuid(st.st_uid) != 0)
+    const struct passwd *pw = getpwuid(st.st_uid);
+    const gid_t gid = pw != nullptr ? pw->pw_gid : st.st_gid;
+    if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(st.st_uid) != 0)
         return cm_fail(err, CM_APP_EIO, "cannot become the owner of the archive %s (uid %u): %s", dir,
                        static_cast<unsigned>(st.st_uid), strerror(errno));
     return 0;
@@ -216,9 +233,7 @@ int reindex(cm_app *app, cm_error *err)
 {
     harden_process();
     const char *dir = app->cfg.archive_dir;
-    if (chdir(dir) != 0)
-        return cm_fail(err, CM_APP_EIO, "archive directory %s: %s ([archive] dir)", dir, strerror(errno));
-    if (become_archive_owner(dir, err) != 0 || lock_archive(dir, true, err) != 0)
+    if (enter_archive_as_owner(dir, err) != 0 || lock_archive(dir, true, err) != 0)
         return err->code;
     cm_audit *audit = nullptr;
     if (cm_app_audit(app, &audit, err) != 0)

@@ -22,7 +22,7 @@
 namespace chaosmask::scp {
 namespace {
 
-const char *const kBuildPrefix = "reindex."; /* + 6 characters: mkdtemp */
+const char *const kBuildPrefix = ".reindex-build."; /* + 6 characters: mkdtemp */
 const char *const kBefore = "index.dat.before-reindex";
 
 /* A value read from a file, fit for a terminal: anything but printable ASCII shown as '?'. */
@@ -70,7 +70,7 @@ std::vector<Found> archive_files(FILE *report, ReindexSummary &s)
             const bool named = strlen(n) == 34 && lower_hex(n, 30) && strcmp(n + 30, ".dcm") == 0;
             if (!named || lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
                 s.ignored++;
-                fprintf(report, "%s: not an archive file, left alone\n", path.c_str());
+                fprintf(report, "%s: not an archive file, left alone\n", printable(path).c_str());
                 continue;
             }
             out.push_back({path, st.st_mtim, static_cast<uint64_t>(st.st_size)});
@@ -192,7 +192,7 @@ int reindex_archive(const cm_config &cfg, const cm_dicom_limits &limits, FILE *r
 {
     s = ReindexSummary();
     remove_leftovers();
-    char build_dir[] = "reindex.XXXXXX"; /* new, ours, 0700: nothing in it that we did not make */
+    char build_dir[] = ".reindex-build.XXXXXX"; /* new, ours, 0700: nothing in it that we did not make */
     if (mkdtemp(build_dir) == nullptr)
         return cm_fail(err, CM_APP_EIO, "a folder for the new index cannot be created in the archive: %s",
                        strerror(errno));

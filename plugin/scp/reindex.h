@@ -11,7 +11,7 @@
  * of one SOP Instance the newer is indexed and the older left where it is and named, and
  * beyond [archive] max_studies the newest studies are kept.  No archive file is changed,
  * moved or deleted, and no key is needed.  The new index is built in a new folder
- * (reindex.XXXXXX) and replaces index.dat in one rename once complete; the index it replaces
+ * (.reindex-build.XXXXXX) and replaces index.dat in one rename once complete; the index it replaces
  * stays as index.dat.before-reindex.  Interrupted, the old index is still in place.
  */
 #ifndef CHAOSMASK_SCP_REINDEX_H

@@ -53,7 +53,8 @@ check "... names the older copy of an instance" grep -q "${first#$WORK/archive/}
 check "... and the stray file, left alone" grep -q "00/notes.txt: not an archive file, left alone" re.err
 (cd archive && find . -type f ! -name index.dat | sort | xargs sha256sum) >after.sums
 check "... no archive file changed, moved or removed" diff -q before.sums after.sums
-check "... a new index.dat, nothing left of the build" bash -c "[ -s archive/index.dat ] && [ ! -e archive/reindex.tmp ]"
+check "... a new index.dat, nothing left of the build" \
+    bash -c "[ -s archive/index.dat ] && [ -z \"\$(ls -A archive | grep reindex-build)\" ]"
 check "... audited" audit_has reindex 'r["count"] == 9 and "left out" in r["detail"]'
 
 start_service scp.ini || exit 1
@@ -90,10 +91,22 @@ check "a second reindex of a clean archive: exit 0" \
 check "... the index it replaced kept as index.dat.before-reindex" \
     [ "$(stat -c %i archive/index.dat.before-reindex)" = "$inode" ]
 if [ "$(id -u)" = 0 ]; then
-    chown -R nobody:nogroup archive audit.log   # as the service user owns them
+    chown -R nobody archive audit.log   # as the service's user owns them
     "$SCP" --config scp.ini --reindex >re3.out 2>re3.err
+    rc=$?
     check "as root on an archive of nobody: rebuilt as nobody (the new index is nobody's)" \
-        bash -c "[ $? = 0 ] && [ \"\$(stat -c %U archive/index.dat)\" = nobody ] && [ -z \"\$(find archive -user root)\" ]"
+        bash -c "[ $rc = 0 ] && [ \"\$(stat -c %U archive/index.dat)\" = nobody ] && [ -z \"\$(find archive -user root)\" ]"
+    chown root archive/index.dat        # restored by root, say
+    "$SCP" --config scp.ini --reindex >re4.out 2>re4.err
+    rc=$?
+    check "... an index.dat of another owner: refused (exit 2), run as the service's user" \
+        bash -c "[ $rc = 2 ] && grep -q 'run --reindex as the service' re4.err && [ \"\$(stat -c %U archive/index.dat)\" = root ]"
+    ln -s /root archive-link
+    sed "s|^dir = $WORK/archive\$|dir = $WORK/archive-link|" scp.ini >link.ini && chmod 600 link.ini
+    "$SCP" --config link.ini --reindex >re5.out 2>re5.err
+    rc=$?
+    check "... an archive directory that is a symbolic link: refused as root" \
+        bash -c "[ $rc = 6 ] && grep -q 'not a symbolic link' re5.err"
 else
     echo "not root: the owner check of a root reindex does not apply"
 fi
