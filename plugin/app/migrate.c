@@ -66,7 +66,7 @@ typedef struct run {
     size_t ntemp_dirs;
     /* journal */
     sqlite3 *db;
-    struct stat journal_files[2]; /* the journal and its -wal file, which the walk passes over */
+    struct stat journal_files[4]; /* the journal and its -wal, -shm, -journal files: the walk passes over them */
     size_t njournal_files;
     sqlite3_stmt *insert;
     struct journaled *done;   /* what the journal holds, sorted by path */
@@ -328,8 +328,6 @@ static int journal_open(run *r, cm_error *err)
         return cm_fail(err, CM_APP_EIO, "journal %s: %s", r->journal_real, sqlite3_errmsg(r->db));
     /* the walk passes over the journal's files, known by device and inode (a relative PATH
      * names them otherwise than journal_real) */
-    char wal[CM_PATH_MAX + 8];
-    snprintf(wal, sizeof wal, "%s-wal", r->journal_real);
     if (stat(r->journal_real, &r->journal_files[0]) == 0)
         r->njournal_files = 1;
     int rc = sql(r, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
@@ -350,8 +348,14 @@ static int journal_open(run *r, cm_error *err)
         rc = cm_fail(err, CM_APP_EIO, "journal %s: %s", r->journal_real, sqlite3_errmsg(r->db));
     if (rc == 0)
         rc = sql(r, "BEGIN", err);
-    if (rc == 0 && stat(wal, &r->journal_files[r->njournal_files]) == 0)
-        r->njournal_files++;
+    /* its companions (-shm and -journal: left by an older build or an interrupted switch to WAL) */
+    static const char *const companions[] = {"-wal", "-shm", "-journal"};
+    for (size_t i = 0; rc == 0 && i < sizeof companions / sizeof *companions; i++) {
+        char path[CM_PATH_MAX + 16];
+        snprintf(path, sizeof path, "%s%s", r->journal_real, companions[i]);
+        if (stat(path, &r->journal_files[r->njournal_files]) == 0)
+            r->njournal_files++;
+    }
     return rc;
 }
 
