@@ -96,9 +96,13 @@ DcmElement *make_element(const DcmTagKey &key, DcmEVR vr, const uint8_t *p, size
         c = e->putFloat64Array(w.data(), static_cast<unsigned long>(w.size()));
         break;
     }
-    case EVR_LO: case EVR_UI: case EVR_SH: case EVR_CS:
-        c = e->putString(reinterpret_cast<const char *>(p), static_cast<Uint32>(n));
+    case EVR_LO: case EVR_UI: case EVR_SH: case EVR_CS: {
+        /* terminated: DCMTK 3.6.7's UI putString(value, length) looks the value up as a UID name
+         * with strcmp, past the length (dcmFindUIDFromName) */
+        const std::string text(reinterpret_cast<const char *>(p), n);
+        c = e->putString(text.c_str(), static_cast<Uint32>(n));
         break;
+    }
     default:
         c = e->putUint8Array(p, static_cast<unsigned long>(n));
         break;
