@@ -137,8 +137,6 @@ static int ignored(run *r, const FTSENT *e)
         note_temp_dir(r, e);
         return 1;
     }
-    if (r->journal_real[0] != '\0' && strncmp(e->fts_path, r->journal_real, strlen(r->journal_real)) == 0)
-        return 1;
     for (size_t i = 0; e->fts_statp != NULL && e->fts_info == FTS_F && i < r->njournal_files; i++)
         if (e->fts_statp->st_dev == r->journal_files[i].st_dev && e->fts_statp->st_ino == r->journal_files[i].st_ino)
             return 1;

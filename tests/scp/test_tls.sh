@@ -72,25 +72,22 @@ findscu -S -X -od roamfind -aet ROAMING -aec CHAOSMASK +tls "$C/roam.key" "$C/ro
     127.0.0.1 "$PORT" -k QueryRetrieveLevel=STUDY \
     -k StudyInstanceUID="$STUDY" >/dev/null 2>&1
 check "a peer without host whose certificate carries its certificate_name: C-FIND answered" [ "$(ls roamfind | wc -l)" = 1 ]
-echoscu -aet ROAMING -aec CHAOSMASK +tls "$C/wrongname.key" "$C/wrongname.pem" +cf "$C/ca.pem" 127.0.0.1 "$PORT" \
-    >roamwrong.log 2>&1
+# rejected_as AET CERT: echoscu as AET with certs/CERT.{key,pem} is rejected as an unknown caller
+rejected_as() {
+    echoscu -aet "$1" -aec CHAOSMASK +tls "$C/$2.key" "$C/$2.pem" +cf "$C/ca.pem" 127.0.0.1 "$PORT" >"$1-$2.log" 2>&1
+    grep -q "Calling AE Title Not Recognized" "$1-$2.log"
+}
 check "the same AE title with a certificate of the site CA that carries another name: rejected" \
-    grep -q "Calling AE Title Not Recognized" roamwrong.log
+    rejected_as ROAMING wrongname
 check "... audited with the reason" \
     audit_has association '"does not carry its [peer] certificate_name" in r.get("message", "") and r["outcome"] == "refused"'
 for c in "wildcard:a certificate for *.site.example" "partial:a certificate for ws*.site.example" \
          "cnonly:a certificate with ws-7.site.example only as its common name"; do
-  what=${c#*:} c=${c%%:*}
-  echoscu -aet ROAMING -aec CHAOSMASK +tls "$C/$c.key" "$C/$c.pem" +cf "$C/ca.pem" 127.0.0.1 "$PORT" >roam-$c.log 2>&1
-  check "the same AE title with $what (site CA): rejected" \
-      grep -q "Calling AE Title Not Recognized" roam-$c.log
+  check "the same AE title with ${c#*:} (site CA): rejected" rejected_as ROAMING "${c%%:*}"
 done
 
 # ---- refused
-echoscu -aet VIEWER -aec CHAOSMASK +tls "$C/wrongname.key" "$C/wrongname.pem" +cf "$C/ca.pem" 127.0.0.1 "$PORT" \
-    >othername.log 2>&1
-check "a certificate of the site CA that does not name the peer's host: rejected" \
-    grep -q "Calling AE Title Not Recognized" othername.log
+check "a certificate of the site CA that does not name the peer's host: rejected" rejected_as VIEWER wrongname
 check "... audited with the reason" \
     audit_has association '"does not name its [peer] host" in r.get("message", "") and r["outcome"] == "refused"'
 echoscu -aet VIEWER -aec CHAOSMASK 127.0.0.1 "$PORT" >plain.log 2>&1
