@@ -250,7 +250,8 @@ int parse_bytes(cm_dicom_object &obj, E_TransferSyntax xfer, cm_error *err)
         return cm_fail(err, CM_DICOM_EINPUT, "the object is truncated or damaged");
     if (xfer == EXS_Unknown && ff.getMetaInfo() != nullptr) {
         move_foreign_meta_elements(*ff.getMetaInfo(), *ds);
-        move_meta_elements_of_dataset(*ds, *ff.getMetaInfo());
+        if (!ff.getMetaInfo()->tagExists(DCM_FileMetaInformationGroupLength)) /* else they stay where read */
+            move_meta_elements_of_dataset(*ds, *ff.getMetaInfo());
     }
     if (ds->getOriginalXfer() == EXS_Unknown)
         return cm_fail(err, CM_DICOM_EINPUT, "the transfer syntax cannot be determined");
