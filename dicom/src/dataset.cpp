@@ -214,7 +214,10 @@ int undo_recoding(cm_dicom_object &o, const PrivateBlock &b, cm_dicom_report &re
     int rc = recode_check(ds, b.transfer_syntax, ds.getOriginalXfer(), plan, err);
     if (rc || !plan.decode)
         return rc;
-    if ((rc = recode_decode(ds, plan, err)))
+    uint64_t recorded = 0;
+    for (uint32_t n : b.lengths)
+        recorded += n;
+    if ((rc = recode_bound(ds, plan, recorded, o.max_bytes, err)) || (rc = recode_decode(ds, plan, err)))
         return rc;
     o.out_xfer = plan.to;
     o.xfer_changed = true;

@@ -26,6 +26,7 @@ struct cm_dicom_object {
     E_TransferSyntax out_xfer = EXS_Unknown;   /* what it is written in */
     bool bare = false;                         /* parsed from a bare data set: no meta header */
     bool xfer_changed = false;                 /* decoded after a compression: meta updated on write */
+    uint64_t max_bytes = CM_DICOM_DEFAULT_MAX_BYTES; /* the limits' max_bytes it was parsed with */
 };
 
 namespace chaosmask {

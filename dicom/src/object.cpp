@@ -266,6 +266,8 @@ int parse_bytes(cm_dicom_object &obj, E_TransferSyntax xfer, cm_error *err)
 int check_and_parse(cm_dicom_object &obj, const char *xfer_uid, const cm_dicom_limits *lim, cm_error *err)
 {
     dicom_register_dictionary();
+    if (lim != nullptr)
+        obj.max_bytes = lim->max_bytes;
     cm_error pre = {0, ""};
     int rc = xfer_uid == nullptr ? cm_dicom_precheck_file(obj.bytes.get(), obj.len, lim, &pre)
                                  : cm_dicom_precheck_dataset(obj.bytes.get(), obj.len, xfer_uid, lim, &pre);

@@ -6,6 +6,8 @@
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcpixel.h>
+#include <dcmtk/dcmdata/dcpixseq.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmdata/dcstack.h>
 #include <dcmtk/dcmdata/dcxfer.h>
@@ -47,7 +49,86 @@ bool marked_lossy(DcmItem &ds)
     return ds.findAndGetOFString(DCM_LossyImageCompression, v).good() && v == "01";
 }
 
+/* a *= b, saturating: an overflow counts as too large */
+uint64_t mul_sat(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+/* The bytes of the fragments of px's encapsulated representation (offset table excluded);
+ * false when px is not encapsulated. */
+bool compressed_bytes(DcmPixelData &px, uint64_t &out)
+{
+    E_TransferSyntax rep = EXS_Unknown;
+    const DcmRepresentationParameter *param = nullptr;
+    px.getOriginalRepresentationKey(rep, param);
+    DcmPixelSequence *seq = nullptr;
+    if (!DcmXfer(rep).isEncapsulated() || px.getEncapsulatedRepresentation(rep, param, seq).bad() || seq == nullptr)
+        return false;
+    out = 0;
+    DcmObject *item = seq->nextInContainer(nullptr); /* the offset table */
+    while (item != nullptr && (item = seq->nextInContainer(item)) != nullptr)
+        out += item->getLength();
+    return true;
+}
+
 } // namespace
+
+int recode_bound(DcmDataset &ds, const RecodePlan &plan, uint64_t recorded_bytes, uint64_t max_bytes,
+                 cm_error *err)
+{
+    const char *name = DcmXfer(plan.from).getXferName();
+    uint64_t total = 0;
+    DcmStack stack;
+    while (ds.search(DCM_PixelData, stack, ESM_afterStackTop, OFTrue).good()) {
+        DcmObject *top = stack.top();
+        DcmObject *parent = stack.card() > 1 ? stack.elem(1) : &ds; /* the search root is not on the stack */
+        uint64_t packed = 0;
+        if (top->ident() != EVR_PixelData || (parent->ident() != EVR_dataset && parent->ident() != EVR_item) ||
+            !compressed_bytes(*static_cast<DcmPixelData *>(top), packed))
+            continue;
+        DcmItem &item = *static_cast<DcmItem *>(parent);
+        Uint16 rows = 0, cols = 0, spp = 1, allocated = 0, stored = 0;
+        Sint32 frames = 1;
+        item.findAndGetUint16(DCM_Rows, rows);
+        item.findAndGetUint16(DCM_Columns, cols);
+        if (item.findAndGetUint16(DCM_SamplesPerPixel, spp).bad())
+            spp = 1;
+        item.findAndGetUint16(DCM_BitsAllocated, allocated);
+        if (item.findAndGetUint16(DCM_BitsStored, stored).bad())
+            stored = allocated;
+        if (item.findAndGetSint32(DCM_NumberOfFrames, frames).bad() || frames < 1)
+            frames = 1;
+        /* what the lossless decoders and the layout after them accept */
+        if (rows == 0 || cols == 0 || (spp != 1 && spp != 3 && spp != 4) ||
+            (allocated != 8 && allocated != 16 && allocated != 32) || stored == 0 || stored > allocated)
+            return cm_fail(err, CM_DICOM_EGEOMETRY,
+                           "the %s pixel data cannot be decoded: Rows %u, Columns %u, Samples per Pixel %u, Bits "
+                           "Allocated %u, Bits Stored %u",
+                           name, rows, cols, spp, allocated, stored);
+        const uint64_t samples = mul_sat(mul_sat(mul_sat(rows, cols), spp), static_cast<uint64_t>(frames));
+        const uint64_t decoded = mul_sat(samples, allocated / 8u);
+        if (mul_sat(samples, stored) > mul_sat(packed, 16) + (UINT64_C(1) << 16))
+            return cm_fail(err, CM_DICOM_EAUTH,
+                           "the %s pixel data holds %llu bytes but its attributes describe %llu samples of %u stored "
+                           "bits: masked pixels do not compress that far: changed data (not decoded)",
+                           name, static_cast<unsigned long long>(packed), static_cast<unsigned long long>(samples),
+                           stored);
+        total = decoded > UINT64_MAX - total ? UINT64_MAX : total + decoded;
+    }
+    if (total > recorded_bytes)
+        return cm_fail(err, CM_DICOM_EAUTH,
+                       "the %s pixel data would decode to %llu bytes, more than the private block records (%llu): "
+                       "changed data (not decoded)",
+                       name, static_cast<unsigned long long>(total), static_cast<unsigned long long>(recorded_bytes));
+    if (total > max_bytes)
+        return cm_fail(err, CM_DICOM_ESTRUCTURE,
+                       "the %s pixel data would decode to %llu bytes, above the %llu bytes an object may hold; raise "
+                       "[dicom] max_object_size if such objects are legitimate",
+                       name, static_cast<unsigned long long>(total), static_cast<unsigned long long>(max_bytes));
+    return 0;
+}
 
 int recode_check(DcmDataset &ds, const std::string &recorded_uid, E_TransferSyntax current, RecodePlan &plan,
                  cm_error *err)

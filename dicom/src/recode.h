@@ -26,6 +26,14 @@ void register_decoders();
 /* 0 with plan filled, or the error that says why the object cannot be decrypted. */
 int recode_check(DcmDataset &ds, const std::string &recorded_uid, E_TransferSyntax current, RecodePlan &plan,
                  cm_error *err);
+/* Before any decoder runs: what DCMTK would allocate for every encapsulated Pixel Data
+ * (Rows x Columns x Samples x Frames x bytes per sample, from the clear attributes that a
+ * forged object controls) bounded by what the object can be.  Its masked pixels are
+ * incompressible, so their stored bits cannot exceed twice the compressed bytes' bits (plus
+ * 8 KiB); the decoded bytes cannot exceed what the private block records (recorded_bytes),
+ * nor max_bytes.  0, or CM_DICOM_EAUTH / CM_DICOM_ESTRUCTURE / CM_DICOM_EGEOMETRY with why. */
+int recode_bound(DcmDataset &ds, const RecodePlan &plan, uint64_t recorded_bytes, uint64_t max_bytes,
+                 cm_error *err);
 /* Decodes the pixel data to native words in memory. */
 int recode_decode(DcmDataset &ds, const RecodePlan &plan, cm_error *err);
 

@@ -155,6 +155,16 @@ for src in ob8.dcm "$F1/mf5_icon.dcm"; do
   done
   rm -f e.dcm
 done
+# a changed pixel description is refused before a decoder allocates what it declares: masked
+# pixels do not compress (4096 x 4096 from CT_small's 32 KB), and the decoded bytes cannot
+# exceed what the block records (twice the rows: within the compression bound)
+dcmcjpeg ct.enc.dcm c.dcm 2>/dev/null
+cp c.dcm big.dcm && dcmodify -q -nb -m "(0028,0010)=4096" -m "(0028,0011)=4096" big.dcm
+run 5 "masked pixels do not compress that far" cm decrypt big.dcm big.out.dcm
+cp c.dcm tall.dcm && dcmodify -q -nb -m "(0028,0010)=256" tall.dcm
+run 5 "would decode to 65536 bytes, more than the private block records" cm decrypt tall.dcm tall.out.dcm
+[ ! -e big.out.dcm ] && [ ! -e tall.out.dcm ] && ok "no output for either" || fail "output written for a refused object"
+rm -f c.dcm big.dcm tall.dcm
 dcmcjpeg +eb ct.enc.dcm lossy.dcm 2>/dev/null
 run 10 "compressed lossily.*cannot be decrypted" cm decrypt lossy.dcm lossy.out.dcm
 # encapsulated data re-labelled or transcoded after encryption: the masked fragments are gone
