@@ -33,9 +33,9 @@ extern "C" void cm_dicom_pixels_free(cm_dicom_pixels *px)
 }
 
 /* The frame's samples out of a loaded object. */
-static int frame_samples(const char *in_path, DcmDataset &ds, uint32_t frame, cm_dicom_pixels *px, cm_error *err)
+static int frame_samples(const char *in_path, DcmDataset &ds, uint64_t max_bytes, uint32_t frame, cm_dicom_pixels *px,
+                         cm_error *err)
 {
-    
     uint16_t slot;
     if (chaosmask::block_find(ds, &slot) != CM_DICOM_ENOTENCRYPTED)
         return cm_fail(err, CM_DICOM_EENCRYPTED, "%s: encrypted; decrypt it first (chaosmask decrypt)", in_path);
@@ -57,6 +57,9 @@ static int frame_samples(const char *in_path, DcmDataset &ds, uint32_t frame, cm
                           frame, static_cast<int>(nframes));
     chaosmask::register_decoders();
     E_TransferSyntax xfer = ds.getOriginalXfer();
+    int rc;
+    if (DcmXfer(xfer).isEncapsulated() && (rc = chaosmask::decode_bound(ds, xfer, max_bytes, err)))
+        return rc;
     if (DcmXfer(xfer).isEncapsulated() &&
         ds.chooseRepresentation(EXS_LittleEndianExplicit, nullptr).bad())
         return cm_fail(err, CM_DICOM_EUNSUPPORTED, "%s: DCMTK cannot decode the transfer syntax %s",
@@ -102,7 +105,7 @@ extern "C" int cm_dicom_read_frame(const char *in_path, uint32_t frame, cm_dicom
     cm_dicom_object *obj = nullptr;
     int rc = cm_dicom_load(&obj, in_path, nullptr, err);
     if (rc == 0) {
-        rc = frame_samples(in_path, *obj->ff.getDataset(), frame, px, err);
+        rc = frame_samples(in_path, *obj->ff.getDataset(), obj->max_bytes, frame, px, err);
         cm_dicom_free(obj);
     }
     return rc;

@@ -26,12 +26,17 @@ void register_decoders();
 /* 0 with plan filled, or the error that says why the object cannot be decrypted. */
 int recode_check(DcmDataset &ds, const std::string &recorded_uid, E_TransferSyntax current, RecodePlan &plan,
                  cm_error *err);
-/* Before any decoder runs: what DCMTK would allocate for every encapsulated Pixel Data
- * (Rows x Columns x Samples x Frames x bytes per sample, from the clear attributes that a
- * forged object controls) bounded by what the object can be.  Its masked pixels are
- * incompressible, so their stored bits cannot exceed twice the compressed bytes' bits (plus
- * 8 KiB); the decoded bytes cannot exceed what the private block records (recorded_bytes),
- * nor max_bytes.  0, or CM_DICOM_EAUTH / CM_DICOM_ESTRUCTURE / CM_DICOM_EGEOMETRY with why. */
+/* Before any decoder runs on ds (in transfer syntax from): every encapsulated Pixel Data as
+ * DCMTK's decoders will size it (Rows x Columns x Samples x Frames x bytes per sample of the
+ * Pixel Data's own item, at most the 4 GiB a value holds), every JPEG and JPEG-LS stream's
+ * frame header (what the codec library allocates from) equal to those attributes, and the
+ * total within max_bytes.  0, or CM_DICOM_EGEOMETRY / CM_DICOM_ESTRUCTURE with why. */
+int decode_bound(DcmDataset &ds, E_TransferSyntax from, uint64_t max_bytes, cm_error *err);
+/* decode_bound, and what an encrypted object recompressed after encryption can be: its
+ * masked pixels are incompressible (the stored bits of the protected Pixel Data at most twice
+ * the compressed bits, plus 8 KiB), they decode to at most what the private block records
+ * (recorded_bytes), and Pixel Data nested in the clear to no more than they do (or 1 MiB).
+ * Else CM_DICOM_EAUTH: changed data, nothing decoded. */
 int recode_bound(DcmDataset &ds, const RecodePlan &plan, uint64_t recorded_bytes, uint64_t max_bytes,
                  cm_error *err);
 /* Decodes the pixel data to native words in memory. */

@@ -143,8 +143,28 @@ ds.PixelData = bytes((i * 7) % 251 for i in range(256))
 ds["PixelData"].VR = "OB"
 ds.save_as(sys.argv[1], write_like_original=False)
 PY
+# an icon nested where the layout does not reach (in a Referenced Image Sequence item) stays in
+# the clear and is compressed along with the image: the decode bound lets it through
+/usr/bin/python3 - ob8.dcm nested.dcm <<'PY'
+import sys, pydicom
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+ds = pydicom.dcmread(sys.argv[1])
+ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = "1.2.826.0.1.3680043.10.1049.400.4"
+icon = Dataset()
+icon.Rows = icon.Columns = 64
+icon.SamplesPerPixel, icon.PhotometricInterpretation = 1, "MONOCHROME2"
+icon.BitsAllocated, icon.BitsStored, icon.HighBit, icon.PixelRepresentation = 8, 8, 7, 0
+icon.PixelData = bytes(i % 7 for i in range(64 * 64))
+icon["PixelData"].VR = "OB"
+ref = Dataset()
+ref.ReferencedSOPClassUID, ref.ReferencedSOPInstanceUID = ds.SOPClassUID, "1.2.826.0.1.3680043.10.1049.400.5"
+ref.IconImageSequence = Sequence([icon])
+ds.ReferencedImageSequence = Sequence([ref])
+ds.save_as(sys.argv[2], write_like_original=False)
+PY
 dataset() { dcmdump -q +L "$1" | grep -v '^(0002,'; }
-for src in ob8.dcm "$F1/mf5_icon.dcm"; do
+for src in ob8.dcm "$F1/mf5_icon.dcm" nested.dcm; do
   cm encrypt -q "$src" e.dcm || { fail "encrypt $src"; continue; }
   for tool in dcmcrle dcmcjpls dcmcjpeg; do
     rm -f c.dcm c.out.dcm
@@ -155,16 +175,30 @@ for src in ob8.dcm "$F1/mf5_icon.dcm"; do
   done
   rm -f e.dcm
 done
-# a changed pixel description is refused before a decoder allocates what it declares: masked
-# pixels do not compress (4096 x 4096 from CT_small's 32 KB), and the decoded bytes cannot
-# exceed what the block records (twice the rows: within the compression bound)
+# a changed pixel description is refused before a decoder allocates what it declares: the
+# streams' frame headers must be the image the attributes describe; with both changed, masked
+# pixels do not compress (4096 x 4096 from CT_small's 32 KB) and decode to no more than the
+# block records (twice the rows: within the compression bound)
 dcmcjpeg ct.enc.dcm c.dcm 2>/dev/null
-cp c.dcm big.dcm && dcmodify -q -nb -m "(0028,0010)=4096" -m "(0028,0011)=4096" big.dcm
-run 5 "masked pixels do not compress that far" cm decrypt big.dcm big.out.dcm
-cp c.dcm tall.dcm && dcmodify -q -nb -m "(0028,0010)=256" tall.dcm
-run 5 "would decode to 65536 bytes, more than the private block records" cm decrypt tall.dcm tall.out.dcm
-[ ! -e big.out.dcm ] && [ ! -e tall.out.dcm ] && ok "no output for either" || fail "output written for a refused object"
-rm -f c.dcm big.dcm tall.dcm
+forge() { # forge IN OUT ROWS COLUMNS [frame header too]
+  /usr/bin/python3 - "$@" <<'PY'
+import sys, struct, pydicom
+ds = pydicom.dcmread(sys.argv[1]); rows, cols = int(sys.argv[3]), int(sys.argv[4])
+ds.Rows, ds.Columns = rows, cols
+if len(sys.argv) > 5:
+    px = bytearray(ds.PixelData); i = px.index(b"\xff\xc3")
+    px[i + 5:i + 9] = struct.pack(">HH", rows, cols); ds.PixelData = bytes(px)
+ds.save_as(sys.argv[2])
+PY
+}
+forge c.dcm hdr.dcm 4096 4096
+run 5 "frame header \(marker FFC3, 128 x 128.*not the image the attributes describe \(4096 x 4096" cm decrypt hdr.dcm o1.dcm
+forge c.dcm big.dcm 4096 4096 sof
+run 5 "masked pixels do not compress that far" cm decrypt big.dcm o2.dcm
+forge c.dcm tall.dcm 256 128 sof
+run 5 "would decode to 65536 bytes, more than the private block records" cm decrypt tall.dcm o3.dcm
+[ ! -e o1.dcm ] && [ ! -e o2.dcm ] && [ ! -e o3.dcm ] && ok "no output for any" || fail "output written for a refused object"
+rm -f c.dcm hdr.dcm big.dcm tall.dcm
 dcmcjpeg +eb ct.enc.dcm lossy.dcm 2>/dev/null
 run 10 "compressed lossily.*cannot be decrypted" cm decrypt lossy.dcm lossy.out.dcm
 # encapsulated data re-labelled or transcoded after encryption: the masked fragments are gone
