@@ -15,7 +15,10 @@
 #include <dcmtk/dcmjpls/djdecode.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <mutex>
+#include <string>
 #include <vector>
 
 namespace chaosmask {
@@ -86,46 +89,153 @@ struct FrameHeader {
     unsigned marker = 0, precision = 0, height = 0, width = 0, components = 0;
 };
 
-/* The frame header (SOFn, or SOF55 of JPEG-LS) of a JPEG or JPEG-LS stream that starts at p
- * (with SOI), walking the marker segments before it; false when the bytes end, or a scan or
- * the image ends, before one. */
-bool frame_header(const Uint8 *p, size_t n, FrameHeader &h)
-{
-    size_t i = 2;
-    while (i < n) {
-        if (p[i] != 0xFF)
-            return false;
-        while (i < n && p[i] == 0xFF) /* fill bytes */
-            ++i;
-        if (i >= n)
-            return false;
-        const unsigned m = p[i++];
-        if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) /* TEM, RSTn: no length */
-            continue;
-        if (m == 0x00 || m == 0xD8 || m == 0xD9 || m == 0xDA || i + 2 > n)
-            return false;
-        const size_t len = static_cast<size_t>(p[i]) << 8 | p[i + 1];
-        if (len < 2 || len > n - i)
-            return false;
-        if ((m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) || m == 0xF7) {
-            if (len < 8)
-                return false;
-            h.marker = m;
-            h.precision = p[i + 2];
-            h.height = static_cast<unsigned>(p[i + 3]) << 8 | p[i + 4];
-            h.width = static_cast<unsigned>(p[i + 5]) << 8 | p[i + 6];
-            h.components = p[i + 7];
-            return true;
+struct Span {
+    const Uint8 *data;
+    size_t len;
+};
+
+/* One frame's bytes: the fragment that starts it and those that continue it. */
+class Cursor {
+public:
+    explicit Cursor(const std::vector<Span> &parts) : parts_(parts) {}
+    int get()
+    {
+        while (part_ < parts_.size() && pos_ >= parts_[part_].len) {
+            ++part_;
+            pos_ = 0;
         }
-        i += len;
+        return part_ < parts_.size() ? parts_[part_].data[pos_++] : -1;
     }
-    return false;
+    bool skip(size_t n)
+    {
+        while (n > 0 && part_ < parts_.size()) {
+            size_t step = std::min(n, parts_[part_].len - pos_);
+            pos_ += step;
+            n -= step;
+            if (pos_ >= parts_[part_].len) {
+                ++part_;
+                pos_ = 0;
+            }
+        }
+        return n == 0;
+    }
+    /* Past entropy-coded data to the next marker; its code, or -1 at the end.  In JPEG,
+     * FF 00 is a data byte; in JPEG-LS, FF then a byte below 0x80 (bit stuffing); RSTn are
+     * part of the scan in both. */
+    int next_marker(bool jpeg_ls)
+    {
+        for (;;) {
+            if (part_ >= parts_.size())
+                return -1;
+            const Span &sp = parts_[part_];
+            const void *ff = pos_ < sp.len ? memchr(sp.data + pos_, 0xFF, sp.len - pos_) : nullptr;
+            if (ff == nullptr) {
+                ++part_;
+                pos_ = 0;
+                continue;
+            }
+            pos_ = static_cast<size_t>(static_cast<const Uint8 *>(ff) - sp.data) + 1;
+            int m;
+            while ((m = get()) == 0xFF) /* fill bytes */
+                ;
+            if (m < 0)
+                return -1;
+            if ((jpeg_ls ? m < 0x80 : m == 0x00) || (m >= 0xD0 && m <= 0xD7))
+                continue;
+            return m;
+        }
+    }
+
+private:
+    const std::vector<Span> &parts_;
+    size_t part_ = 0, pos_ = 0;
+};
+
+/* Walks one frame's JPEG or JPEG-LS stream (after its SOI) to its EOI, as strictly as DCMTK's
+ * bit-depth scan and libijg/CharLS would read it, and allows only what a decoder that sizes
+ * its work from the attributes can meet: marker segments of the tables (DQT, DHT, DAC, DRI,
+ * APPn, COM, JPGn/LSE), one frame header of the syntax's kind (SOF3 for the lossless syntaxes,
+ * SOF55 for JPEG-LS, SOF0-2 for the others), and at most one scan per component (128 for a
+ * progressive one: each scan is a pass over the whole image).  "" when it does, else what is
+ * wrong.  DCMTK 3.6.7's bit-depth scan loops forever on a TEM marker; libijg sizes its
+ * buffers from the frame header. */
+std::string walk_stream(Cursor &c, bool jpeg_ls, bool lossless, FrameHeader &h)
+{
+    bool sof = false;
+    unsigned scans = 0;
+    int m = -1;
+    char what[96];
+    for (;;) {
+        if (m < 0) { /* not already read at the end of a scan */
+            int b = c.get();
+            if (b < 0)
+                break; /* the frame's bytes end: the decoder stops there */
+            if (b != 0xFF)
+                return "bytes outside a marker segment";
+            while ((m = c.get()) == 0xFF)
+                ;
+            if (m < 0)
+                break;
+        }
+        if (m == 0xD9)
+            break; /* EOI */
+        const bool is_sof = jpeg_ls ? m == 0xF7
+                                    : (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC);
+        const bool table = m == 0xC4 || m == 0xC8 || m == 0xCC || m == 0xDB || m == 0xDD || (m >= 0xE0 && m <= 0xEF) ||
+                           m == 0xFE || (m >= 0xF0 && m <= 0xFD && !(jpeg_ls && m == 0xF7));
+        if (!is_sof && !table && m != 0xDA) {
+            snprintf(what, sizeof what, "marker FF%02X where a decoder does not expect one", static_cast<unsigned>(m));
+            return what;
+        }
+        const int hi = c.get(), lo = c.get();
+        if (hi < 0 || lo < 0 || ((hi << 8) | lo) < 2)
+            return "a marker segment cut short";
+        size_t len = static_cast<size_t>((hi << 8) | lo) - 2;
+        if (is_sof) {
+            if (sof)
+                return "a second frame header";
+            if (len < 6)
+                return "a frame header cut short";
+            int f[6];
+            for (int &v : f)
+                v = c.get();
+            if (f[5] < 0)
+                return "a frame header cut short";
+            len -= 6;
+            sof = true;
+            h.marker = static_cast<unsigned>(m);
+            h.precision = static_cast<unsigned>(f[0]);
+            h.height = static_cast<unsigned>(f[1] << 8 | f[2]);
+            h.width = static_cast<unsigned>(f[3] << 8 | f[4]);
+            h.components = static_cast<unsigned>(f[5]);
+            const bool kind = jpeg_ls || (lossless ? m == 0xC3 : m >= 0xC0 && m <= 0xC2);
+            if (!kind) {
+                snprintf(what, sizeof what, "a frame header of a kind this syntax does not use (FF%02X)",
+                         static_cast<unsigned>(m));
+                return what;
+            }
+        }
+        if (!c.skip(len))
+            return "a marker segment cut short";
+        m = -1;
+        if (is_sof || table)
+            continue;
+        /* SOS: the scan's entropy-coded data runs to the next marker */
+        if (!sof)
+            return "a scan before the frame header";
+        if (++scans > (h.marker == 0xC2 ? 128u : h.components))
+            return "more scans than the frame has components";
+        m = c.next_marker(jpeg_ls);
+        if (m < 0)
+            break;
+    }
+    return sof ? "" : "no frame header";
 }
 
 /* What one encapsulated Pixel Data would decode to. */
 struct Encapsulated {
     uint64_t samples = 0, decoded = 0, packed = 0; /* decoded and compressed bytes */
-    unsigned stored = 0;
+    unsigned bits = 0; /* Bits Allocated: a mask covers whole words */
     bool masked = false; /* where the layout protects Pixel Data: the data set, or an icon */
 };
 
@@ -174,7 +284,7 @@ int collect_encapsulated(DcmDataset &ds, E_TransferSyntax from, int code, std::v
                            "the %s pixel data cannot be decoded: Rows %u, Columns %u, Samples per Pixel %u, Bits "
                            "Allocated %u, Bits Stored %u",
                            name, rows, cols, spp, allocated, stored);
-        e.stored = stored;
+        e.bits = allocated;
         e.samples = mul_sat(mul_sat(mul_sat(rows, cols), spp), static_cast<uint64_t>(frames));
         e.decoded = mul_sat(e.samples, allocated / 8u);
         if (e.decoded > kMaxValueBytes)
@@ -183,25 +293,44 @@ int collect_encapsulated(DcmDataset &ds, E_TransferSyntax from, int code, std::v
                            "4 GiB a DICOM value can hold: %s",
                            name, rows, cols, spp, static_cast<int>(frames), allocated, verdict);
         const bool jpeg = is_jpeg_family(from), jpeg_ls = is_jpeg_ls(from);
+        std::vector<Span> parts;
         DcmObject *frag = seq->nextInContainer(nullptr); /* the offset table */
         while (frag != nullptr && (frag = seq->nextInContainer(frag)) != nullptr) {
             DcmPixelItem *pi = static_cast<DcmPixelItem *>(frag);
-            e.packed += pi->getLength();
             Uint8 *bytes = nullptr;
-            if (!(jpeg || jpeg_ls) || pi->getLength() < 2 || pi->getUint8Array(bytes).bad() || bytes == nullptr ||
-                bytes[0] != 0xFF || bytes[1] != 0xD8)
-                continue; /* not where a frame's stream starts: a decoder refuses it as one */
+            if (pi->getLength() > 0 && pi->getUint8Array(bytes).good() && bytes != nullptr)
+                parts.push_back({bytes, pi->getLength()});
+            else
+                parts.push_back({nullptr, 0});
+        }
+        for (const Span &sp : parts)
+            e.packed += sp.len;
+        if ((jpeg || jpeg_ls) && (parts.empty() || parts[0].len < 2 || parts[0].data[0] != 0xFF ||
+                                  parts[0].data[1] != 0xD8))
+            return cm_fail(err, code, "the %s pixel data does not start with a JPEG stream (SOI): %s", name, verdict);
+        for (size_t i = 0; (jpeg || jpeg_ls) && i < parts.size(); ++i) {
+            const Span &sp = parts[i];
+            if (sp.len < 2 || sp.data[0] != 0xFF || sp.data[1] != 0xD8)
+                continue; /* continues a frame, or not where a frame's stream starts: a decoder refuses it as one */
+            std::vector<Span> frame(1, {sp.data + 2, sp.len - 2});
+            for (size_t j = i + 1; j < parts.size() && !(parts[j].len >= 2 && parts[j].data[0] == 0xFF &&
+                                                        parts[j].data[1] == 0xD8);
+                 ++j)
+                frame.push_back(parts[j]);
+            Cursor c(frame);
             FrameHeader h;
-            const bool found = frame_header(bytes, pi->getLength(), h);
-            const bool kind = jpeg_ls ? h.marker == 0xF7 : is_jpeg_lossless(from) ? h.marker == 0xC3 : h.marker != 0xF7;
-            if (!found || !kind || h.height != rows || h.width != cols || h.components != spp || h.precision == 0 ||
+            std::string wrong = walk_stream(c, jpeg_ls, jpeg_ls || is_jpeg_lossless(from), h);
+            if (!wrong.empty())
+                return cm_fail(err, code, "the %s pixel data holds a stream with %s: %s", name, wrong.c_str(),
+                               verdict);
+            if (h.height != rows || h.width != cols || h.components != spp || h.precision == 0 ||
                 h.precision > allocated)
                 return cm_fail(err, code,
-                               "the %s pixel data holds a stream whose frame header (%s%02X, %u x %u, %u components "
+                               "the %s pixel data holds a stream whose frame header (FF%02X, %u x %u, %u components "
                                "of %u bits) is not the image the attributes describe (%u x %u, %u samples of %u "
                                "bits): %s",
-                               name, found ? "marker FF" : "none found, ", h.marker, h.width, h.height, h.components,
-                               h.precision, cols, rows, spp, allocated, verdict);
+                               name, h.marker, h.width, h.height, h.components, h.precision, cols, rows, spp,
+                               allocated, verdict);
         }
         out.push_back(e);
     }
@@ -245,8 +374,9 @@ int recode_bound(DcmDataset &ds, const RecodePlan &plan, uint64_t recorded_bytes
     int rc = collect_encapsulated(ds, plan.from, CM_DICOM_EAUTH, all, err);
     if (rc)
         return rc;
-    /* Masked pixels are incompressible: each protected Pixel Data's stored bits at most twice
-     * its compressed bits, plus one allowance of 8 KiB for the streams' headers. */
+    /* Masked words are incompressible (the mask covers every bit of them): each protected
+     * Pixel Data's bits at most twice its compressed bits, plus one allowance of 8 KiB per
+     * object for the streams' headers. */
     uint64_t masked = 0, clear = 0, bits = 0, packed = 0;
     for (const Encapsulated &e : all) {
         if (!e.masked) {
@@ -254,15 +384,15 @@ int recode_bound(DcmDataset &ds, const RecodePlan &plan, uint64_t recorded_bytes
             continue;
         }
         masked = add_sat(masked, e.decoded);
-        bits = add_sat(bits, mul_sat(e.samples, e.stored));
+        bits = add_sat(bits, mul_sat(e.samples, e.bits));
         packed = add_sat(packed, e.packed);
-        if (mul_sat(e.samples, e.stored) > add_sat(mul_sat(e.packed, 16), UINT64_C(1) << 16) ||
+        if (mul_sat(e.samples, e.bits) > add_sat(mul_sat(e.packed, 16), UINT64_C(1) << 16) ||
             bits > add_sat(mul_sat(packed, 16), UINT64_C(1) << 16))
             return cm_fail(err, CM_DICOM_EAUTH,
                            "the %s pixel data holds %llu bytes but its attributes describe %llu samples of %u "
-                           "stored bits: masked pixels do not compress that far: changed data (not decoded)",
+                           "bits: masked pixels do not compress that far: changed data (not decoded)",
                            name, static_cast<unsigned long long>(e.packed),
-                           static_cast<unsigned long long>(e.samples), e.stored);
+                           static_cast<unsigned long long>(e.samples), e.bits);
     }
     if (masked > recorded_bytes)
         return cm_fail(err, CM_DICOM_EAUTH,

@@ -192,13 +192,35 @@ ds.save_as(sys.argv[2])
 PY
 }
 forge c.dcm hdr.dcm 4096 4096
-run 5 "frame header \(marker FFC3, 128 x 128.*not the image the attributes describe \(4096 x 4096" cm decrypt hdr.dcm o1.dcm
+run 5 "frame header \(FFC3, 128 x 128.*not the image the attributes describe \(4096 x 4096" cm decrypt hdr.dcm o1.dcm
 forge c.dcm big.dcm 4096 4096 sof
 run 5 "masked pixels do not compress that far" cm decrypt big.dcm o2.dcm
 forge c.dcm tall.dcm 256 128 sof
 run 5 "would decode to 65536 bytes, more than the private block records" cm decrypt tall.dcm o3.dcm
-[ ! -e o1.dcm ] && [ ! -e o2.dcm ] && [ ! -e o3.dcm ] && ok "no output for any" || fail "output written for a refused object"
-rm -f c.dcm hdr.dcm big.dcm tall.dcm
+# markers a decoder must not meet before authentication: TEM (DCMTK 3.6.7's bit-depth scan
+# loops on it forever), and more scans than components (each one a pass over the image)
+restream() { # restream IN OUT tem|scans
+  /usr/bin/python3 - "$@" <<'PY'
+import sys, pydicom
+from pydicom.encaps import generate_pixel_data_frame, encapsulate
+ds = pydicom.dcmread(sys.argv[1])
+f = next(generate_pixel_data_frame(ds.PixelData, 1))
+assert f[:2] == b"\xff\xd8" and f.rstrip(b"\0").endswith(b"\xff\xd9")
+if sys.argv[3] == "tem":
+    f = f[:2] + b"\xff\x01" + f[2:]
+else:
+    f = f.rstrip(b"\0")[:-2] + b"\xff\xda\x00\x08\x01\x01\x00\x01\x00\x00" * 3 + b"\xff\xd9"
+ds.PixelData = encapsulate([f])
+ds.save_as(sys.argv[2])
+PY
+}
+restream c.dcm tem.dcm tem
+run 5 "stream with marker FF01 where a decoder does not expect one" timeout 60 "$CM" --keyring "$WORK/kr" decrypt tem.dcm o4.dcm
+restream c.dcm scans.dcm scans
+run 5 "stream with more scans than the frame has components" cm decrypt scans.dcm o5.dcm
+[ ! -e o1.dcm ] && [ ! -e o2.dcm ] && [ ! -e o3.dcm ] && [ ! -e o4.dcm ] && [ ! -e o5.dcm ] && ok "no output for any" ||
+  fail "output written for a refused object"
+rm -f c.dcm hdr.dcm big.dcm tall.dcm tem.dcm scans.dcm
 dcmcjpeg +eb ct.enc.dcm lossy.dcm 2>/dev/null
 run 10 "compressed lossily.*cannot be decrypted" cm decrypt lossy.dcm lossy.out.dcm
 # encapsulated data re-labelled or transcoded after encryption: the masked fragments are gone
