@@ -178,9 +178,10 @@ bool group_present(DcmDataset &ds, Uint16 group)
  * belongs to the data set: it goes there at once, unless the data set has its own, so that
  * what is encrypted, bound and written is what the file holds, and nothing is lost.  A private
  * element goes only into a group the data set does not use (else it would land under another
- * private creator).  In a data set without VRs (implicit VR) it goes only if it is a sequence
- * exactly when the dictionary says its tag is one: a reader takes the structure of such a
- * value from the dictionary (an OB value of a sequence tag would be read as items and fail).
+ * private creator).  In a data set without VRs (implicit VR) it goes only if its VR is the
+ * one the dictionary gives its tag: a reader takes the VR, and with it the structure and the
+ * value's reading, from the dictionary (an OB value of a sequence tag would be read as items
+ * and fail; an SH value of a UI tag loses its spaces and its padding changes).
  * One below group 0002 (command or reserved groups) has no place in a data set and is
  * dropped when the object is written (drop_foreign_meta_elements), as are those not moved. */
 void move_foreign_meta_elements(DcmMetaInfo &meta, DcmDataset &ds)
@@ -189,7 +190,7 @@ void move_foreign_meta_elements(DcmMetaInfo &meta, DcmDataset &ds)
     for (DcmObject *e = meta.nextInContainer(nullptr); e != nullptr;) {
         DcmObject *next = meta.nextInContainer(e);
         const DcmTagKey key = e->getTag();
-        const bool structure_kept = !implicit || (DcmTag(key).getEVR() == EVR_SQ) == (e->ident() == EVR_SQ);
+        const bool structure_kept = !implicit || DcmTag(key).getEVR() == e->getVR();
         if (key.getGroup() > 0x0002 && !ds.tagExists(key) && structure_kept &&
             !(key.isPrivate() && group_present(ds, key.getGroup()))) {
             std::unique_ptr<DcmElement> moved(meta.remove(e));
