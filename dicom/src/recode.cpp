@@ -151,19 +151,41 @@ private:
     size_t part_ = 0, pos_ = 0;
 };
 
+/* Whether JPEG-LS preset parameters (MAXVAL, T1, T2, T3, RESET; 0 = default) are the defaults
+ * of ISO 14495-1 C.2.4.1.1 for this precision and NEAR, which encoders often write out. */
+bool default_presets(const unsigned p[5], unsigned precision, unsigned near)
+{
+    if (precision < 2 || precision > 16)
+        return false;
+    const unsigned maxval = (1u << precision) - 1;
+    auto clamp = [maxval](unsigned i, unsigned j) { return i > maxval || i < j ? j : i; };
+    const unsigned factor = (std::min(maxval, 4095u) + 128) / 256;
+    const unsigned t1 = clamp(factor * (3 - 2) + 2 + 3 * near, near + 1);
+    const unsigned t2 = clamp(factor * (7 - 3) + 3 + 5 * near, t1);
+    const unsigned t3 = clamp(factor * (21 - 4) + 4 + 7 * near, t2);
+    return (p[0] == 0 || p[0] == maxval) && (p[1] == 0 || p[1] == t1) && (p[2] == 0 || p[2] == t2) &&
+           (p[3] == 0 || p[3] == t3) && (p[4] == 0 || p[4] == 64);
+}
+
 /* Walks one frame's JPEG or JPEG-LS stream (after its SOI) to its EOI, as strictly as DCMTK's
  * bit-depth scan and libijg/CharLS would read it, and allows only what a decoder that sizes
  * its work from the attributes can meet: marker segments of the tables (DQT, DHT, DAC, DRI,
- * APPn, COM, JPGn/LSE), one frame header of the syntax's kind (SOF3 for the lossless syntaxes,
+ * APPn, COM, JPGn), one frame header of the syntax's kind (SOF3 for the lossless syntaxes,
  * SOF55 for JPEG-LS, SOF0-2 for the others), and at most one scan per component (128 for a
- * progressive one: each scan is a pass over the whole image).  "" when it does, else what is
- * wrong.  DCMTK 3.6.7's bit-depth scan loops forever on a TEM marker; libijg sizes its
- * buffers from the frame header. */
+ * progressive one: each scan is a pass over the whole image).  JPEG-LS, as CharLS reads it:
+ * exactly one scan per component (interleave mode 0) or one scan of all of them, each
+ * followed by the next or by EOI, NEAR 0 in the lossless syntax, and preset parameters (LSE)
+ * only with their default values (written out or 0).  "" when it does, else what is wrong.  DCMTK 3.6.7's
+ * bit-depth scan loops forever on a TEM marker; libijg sizes its buffers from the frame
+ * header; CharLS reads the next scan's header from wherever a scan ends, and reads outside its
+ * tables with a MAXVAL above the precision. */
 std::string walk_stream(Cursor &c, bool jpeg_ls, bool lossless, FrameHeader &h)
 {
-    bool sof = false;
-    unsigned scans = 0;
-    int m = -1;
+    bool sof = false, eoi = false;
+    unsigned scans = 0, expected = 0; /* JPEG-LS: the scans the first one announces */
+    unsigned preset[5] = {0, 0, 0, 0, 0}; /* LSE: MAXVAL, T1, T2, T3, RESET */
+    bool lse_seen = false;
+    int m = -1, first_ilv = -1, first_near = 0;
     char what[96];
     for (;;) {
         if (m < 0) { /* not already read at the end of a scan */
@@ -177,13 +199,16 @@ std::string walk_stream(Cursor &c, bool jpeg_ls, bool lossless, FrameHeader &h)
             if (m < 0)
                 break;
         }
-        if (m == 0xD9)
-            break; /* EOI */
+        if (m == 0xD9) {
+            eoi = true;
+            break;
+        }
         const bool is_sof = jpeg_ls ? m == 0xF7
                                     : (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC);
         const bool table = m == 0xC4 || m == 0xC8 || m == 0xCC || m == 0xDB || m == 0xDD || (m >= 0xE0 && m <= 0xEF) ||
-                           m == 0xFE || (m >= 0xF0 && m <= 0xFD && !(jpeg_ls && m == 0xF7));
-        if (!is_sof && !table && m != 0xDA) {
+                           m == 0xFE || (m >= 0xF0 && m <= 0xFD && !(jpeg_ls && (m == 0xF7 || m == 0xF8)));
+        const bool lse = jpeg_ls && m == 0xF8;
+        if (!is_sof && !table && !lse && m != 0xDA) {
             snprintf(what, sizeof what, "marker FF%02X where a decoder does not expect one", static_cast<unsigned>(m));
             return what;
         }
@@ -214,22 +239,63 @@ std::string walk_stream(Cursor &c, bool jpeg_ls, bool lossless, FrameHeader &h)
                          static_cast<unsigned>(m));
                 return what;
             }
+        } else if (lse) { /* ID 1: MAXVAL, T1, T2, T3, RESET, 2 bytes each */
+            int f[11];
+            if (len != 11)
+                return "JPEG-LS preset parameters other than the defaults";
+            for (int &v : f)
+                v = c.get();
+            if (f[10] < 0)
+                return "a marker segment cut short";
+            if (f[0] != 1 || lse_seen)
+                return "JPEG-LS preset parameters other than the defaults";
+            for (int i = 0; i < 5; ++i)
+                preset[i] = static_cast<unsigned>(f[1 + 2 * i] << 8 | f[2 + 2 * i]);
+            lse_seen = true;
+            len = 0;
+        } else if (m == 0xDA && jpeg_ls) { /* Ns, Ns x (Cs, Tm), NEAR, ILV, Al/Ah */
+            int ns = c.get();
+            if (ns < 1 || len != 4 + 2 * static_cast<size_t>(ns) || !sof ||
+                static_cast<unsigned>(ns) > h.components)
+                return "a JPEG-LS scan header that is not one of its frame";
+            if (!c.skip(2 * static_cast<size_t>(ns)))
+                return "a marker segment cut short";
+            const int near = c.get(), ilv = c.get(), pt = c.get();
+            if (pt < 0)
+                return "a marker segment cut short";
+            if ((lossless && near != 0) || ilv > 2 || (ilv == 0 ? ns != 1 : static_cast<unsigned>(ns) != h.components))
+                return "a JPEG-LS scan header that is not one of its frame";
+            if (first_ilv >= 0 && ilv != first_ilv)
+                return "a JPEG-LS scan header that is not one of its frame";
+            if (scans == 0)
+                expected = ilv == 0 ? h.components : 1;
+            first_ilv = ilv;
+            first_near = near;
+            len = 0;
         }
         if (!c.skip(len))
             return "a marker segment cut short";
         m = -1;
-        if (is_sof || table)
+        if (is_sof || table || lse)
             continue;
         /* SOS: the scan's entropy-coded data runs to the next marker */
         if (!sof)
             return "a scan before the frame header";
-        if (++scans > (h.marker == 0xC2 ? 128u : h.components))
+        if (++scans > (jpeg_ls ? expected : h.marker == 0xC2 ? 128u : h.components))
             return "more scans than the frame has components";
         m = c.next_marker(jpeg_ls);
         if (m < 0)
             break;
+        if (jpeg_ls && m != 0xDA && m != 0xD9)
+            return "a JPEG-LS scan followed by neither a scan nor the end of the image";
     }
-    return sof ? "" : "no frame header";
+    if (!sof)
+        return "no frame header";
+    if (jpeg_ls && (!eoi || scans != expected))
+        return "a JPEG-LS stream that ends before all its scans";
+    if (lse_seen && !default_presets(preset, h.precision, static_cast<unsigned>(first_near)))
+        return "JPEG-LS preset parameters other than the defaults";
+    return "";
 }
 
 /* What one encapsulated Pixel Data would decode to. */
@@ -319,7 +385,7 @@ int collect_encapsulated(DcmDataset &ds, E_TransferSyntax from, int code, std::v
                 frame.push_back(parts[j]);
             Cursor c(frame);
             FrameHeader h;
-            std::string wrong = walk_stream(c, jpeg_ls, jpeg_ls || is_jpeg_lossless(from), h);
+            std::string wrong = walk_stream(c, jpeg_ls, jpeg_ls ? from == EXS_JPEGLSLossless : is_jpeg_lossless(from), h);
             if (!wrong.empty())
                 return cm_fail(err, code, "the %s pixel data holds a stream with %s: %s", name, wrong.c_str(),
                                verdict);
