@@ -175,10 +175,10 @@ bool default_presets(const unsigned p[5], unsigned precision, unsigned near)
  * progressive one: each scan is a pass over the whole image).  JPEG-LS, as CharLS reads it:
  * exactly one scan per component (interleave mode 0) or one scan of all of them, each
  * followed by the next or by EOI, NEAR 0 in the lossless syntax, and preset parameters (LSE)
- * only with their default values (written out or 0).  "" when it does, else what is wrong.  DCMTK 3.6.7's
- * bit-depth scan loops forever on a TEM marker; libijg sizes its buffers from the frame
- * header; CharLS reads the next scan's header from wherever a scan ends, and reads outside its
- * tables with a MAXVAL above the precision. */
+ * only with their default values (written out or 0).  "" when it does, else what is wrong.
+ * DCMTK 3.6.7's bit-depth scan loops forever on a TEM marker; libijg sizes its buffers from
+ * the frame header; CharLS reads the next scan's header from wherever a scan ends, and reads
+ * outside its tables with a MAXVAL above the precision. */
 std::string walk_stream(Cursor &c, bool jpeg_ls, bool lossless, FrameHeader &h)
 {
     bool sof = false, eoi = false;
@@ -371,21 +371,20 @@ int collect_encapsulated(DcmDataset &ds, E_TransferSyntax from, int code, std::v
         }
         for (const Span &sp : parts)
             e.packed += sp.len;
-        if ((jpeg || jpeg_ls) && (parts.empty() || parts[0].len < 2 || parts[0].data[0] != 0xFF ||
-                                  parts[0].data[1] != 0xD8))
+        auto soi = [](const Span &sp) { return sp.len >= 2 && sp.data[0] == 0xFF && sp.data[1] == 0xD8; };
+        if ((jpeg || jpeg_ls) && (parts.empty() || !soi(parts[0])))
             return cm_fail(err, code, "the %s pixel data does not start with a JPEG stream (SOI): %s", name, verdict);
         for (size_t i = 0; (jpeg || jpeg_ls) && i < parts.size(); ++i) {
             const Span &sp = parts[i];
-            if (sp.len < 2 || sp.data[0] != 0xFF || sp.data[1] != 0xD8)
+            if (!soi(sp))
                 continue; /* continues a frame, or not where a frame's stream starts: a decoder refuses it as one */
             std::vector<Span> frame(1, {sp.data + 2, sp.len - 2});
-            for (size_t j = i + 1; j < parts.size() && !(parts[j].len >= 2 && parts[j].data[0] == 0xFF &&
-                                                        parts[j].data[1] == 0xD8);
-                 ++j)
+            for (size_t j = i + 1; j < parts.size() && !soi(parts[j]); ++j)
                 frame.push_back(parts[j]);
             Cursor c(frame);
             FrameHeader h;
-            std::string wrong = walk_stream(c, jpeg_ls, jpeg_ls ? from == EXS_JPEGLSLossless : is_jpeg_lossless(from), h);
+            const bool lossless = jpeg_ls ? from == EXS_JPEGLSLossless : is_jpeg_lossless(from);
+            std::string wrong = walk_stream(c, jpeg_ls, lossless, h);
             if (!wrong.empty())
                 return cm_fail(err, code, "the %s pixel data holds a stream with %s: %s", name, wrong.c_str(),
                                verdict);
@@ -402,10 +401,6 @@ int collect_encapsulated(DcmDataset &ds, E_TransferSyntax from, int code, std::v
     }
     return 0;
 }
-
-} // namespace
-
-namespace {
 
 int within_limit(uint64_t total, uint64_t max_bytes, E_TransferSyntax from, cm_error *err)
 {
