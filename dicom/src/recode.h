@@ -28,15 +28,17 @@ int recode_check(DcmDataset &ds, const std::string &recorded_uid, E_TransferSynt
                  cm_error *err);
 /* Before any decoder runs on ds (in transfer syntax from): every encapsulated Pixel Data as
  * DCMTK's decoders will size it (Rows x Columns x Samples x Frames x bytes per sample of the
- * Pixel Data's own item, at most the 4 GiB a value holds), every JPEG and JPEG-LS stream's
- * frame header (what the codec library allocates from) equal to those attributes, and the
- * total within max_bytes.  0, or CM_DICOM_EGEOMETRY / CM_DICOM_ESTRUCTURE with why. */
+ * Pixel Data's own item, at most the 4 GiB a value holds), every JPEG and JPEG-LS stream
+ * walked to its end as the codecs will read it (SOI first, table segments, one frame header of
+ * the syntax's kind equal to those attributes, one scan per component; for JPEG-LS only what
+ * CharLS reads safely), and the total within max_bytes.  0, or CM_DICOM_EGEOMETRY /
+ * CM_DICOM_ESTRUCTURE with why. */
 int decode_bound(DcmDataset &ds, E_TransferSyntax from, uint64_t max_bytes, cm_error *err);
 /* decode_bound, and what an encrypted object recompressed after encryption can be: its
- * masked pixels are incompressible (the stored bits of the protected Pixel Data at most twice
- * the compressed bits, plus 8 KiB), they decode to at most what the private block records
- * (recorded_bytes), and Pixel Data nested in the clear to no more than they do (or 1 MiB).
- * Else CM_DICOM_EAUTH: changed data, nothing decoded. */
+ * masked words are incompressible (the bits of the protected Pixel Data, Bits Allocated per
+ * sample, at most twice the compressed bits, plus 8 KiB per object), they decode to at most
+ * what the private block records (recorded_bytes), and Pixel Data nested in the clear to no
+ * more than they do (or 1 MiB).  Else CM_DICOM_EAUTH: changed data, nothing decoded. */
 int recode_bound(DcmDataset &ds, const RecodePlan &plan, uint64_t recorded_bytes, uint64_t max_bytes,
                  cm_error *err);
 /* Decodes the pixel data to native words in memory. */
