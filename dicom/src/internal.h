@@ -93,6 +93,21 @@ struct ProtectedElement {
     bool is_signed = false;
 };
 
+/* DICOM value lengths are 32-bit; an even length below 0xFFFFFFFF is the most a value holds. */
+const uint64_t kMaxValueBytes = 0xFFFFFFFEull;
+
+/* The attributes that describe an image's pixels, as the Pixel Data's own item gives them. */
+struct ImageGeometry {
+    Uint16 rows = 0, cols = 0, spp = 1, bits_alloc = 0, bits_stored = 0, high_bit = 0;
+    uint64_t frames = 1;
+    OFString photometric;
+};
+
+/* Rows, Columns, Number of Frames (and, with need_bits, Samples per Pixel and the bits) of item,
+ * checked (sizes above zero, supported bits and samples); messages name where. */
+int read_image_geometry(DcmItem &item, const std::string &where, bool need_bits, ImageGeometry &g,
+                        cm_error *err);
+
 /* Finds and validates every protected element of ds (in tag order); an empty list is not an
  * error.  Values are loaded into memory and handed out as little-endian words. */
 int layout_collect(DcmItem &ds, E_TransferSyntax xfer, unsigned block_version, std::vector<ProtectedElement> &out,

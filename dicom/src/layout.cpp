@@ -16,8 +16,6 @@
 namespace chaosmask {
 namespace {
 
-/* DICOM value lengths are 32-bit; an even length below 0xFFFFFFFF is the most a value holds. */
-const uint64_t kMaxValueBytes = 0xFFFFFFFEull;
 /* Format 2's smallest segment (the whole element when it is smaller). */
 const size_t kMinSegmentBytes = 64 * 1024;
 /* More pixel-bearing elements than any real object has (one per icon, waveform item, overlay
@@ -187,11 +185,7 @@ void cut_frames(ProtectedElement &pe, uint8_t *data, size_t len, uint64_t frames
     }
 }
 
-struct ImageGeometry {
-    Uint16 rows = 0, cols = 0, spp = 1, bits_alloc = 0, bits_stored = 0, high_bit = 0;
-    uint64_t frames = 1;
-    OFString photometric;
-};
+} // namespace
 
 int read_image_geometry(DcmItem &item, const std::string &where, bool need_bits, ImageGeometry &g,
                         cm_error *err)
@@ -227,6 +221,8 @@ int read_image_geometry(DcmItem &item, const std::string &where, bool need_bits,
                           g.bits_alloc);
     return 0;
 }
+
+namespace {
 
 /* Native Pixel Data: one segment per frame (when frames are byte-aligned). */
 int layout_native_pixels(DcmItem &item, DcmElement *e, const std::string &path, const std::string &where,

@@ -66,9 +66,6 @@ uint64_t add_sat(uint64_t a, uint64_t b)
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-/* A DICOM value holds at most this (and DCMTK's decoders compute sizes in 32 bits). */
-const uint64_t kMaxValueBytes = 0xFFFFFFFEull;
-
 bool is_jpeg_lossless(E_TransferSyntax x)
 {
     return x == EXS_JPEGProcess14 || x == EXS_JPEGProcess14SV1;
@@ -331,33 +328,23 @@ int collect_encapsulated(DcmDataset &ds, E_TransferSyntax from, int code, std::v
         Encapsulated e;
         e.masked = stack.card() == 1 ||
                    (stack.card() == 3 && stack.elem(2)->getTag() == DCM_IconImageSequence);
-        DcmItem &item = *static_cast<DcmItem *>(parent);
-        Uint16 rows = 0, cols = 0, spp = 1, allocated = 0, stored = 0;
-        Sint32 frames = 1;
-        item.findAndGetUint16(DCM_Rows, rows);
-        item.findAndGetUint16(DCM_Columns, cols);
-        if (item.findAndGetUint16(DCM_SamplesPerPixel, spp).bad())
-            spp = 1;
-        item.findAndGetUint16(DCM_BitsAllocated, allocated);
-        if (item.findAndGetUint16(DCM_BitsStored, stored).bad())
-            stored = allocated;
-        if (item.findAndGetSint32(DCM_NumberOfFrames, frames).bad() || frames < 1)
-            frames = 1;
-        /* what the lossless decoders and the layout after them accept */
-        if (rows == 0 || cols == 0 || (spp != 1 && spp != 3 && spp != 4) ||
-            (allocated != 8 && allocated != 16 && allocated != 32) || stored == 0 || stored > allocated)
-            return cm_fail(err, CM_DICOM_EGEOMETRY,
-                           "the %s pixel data cannot be decoded: Rows %u, Columns %u, Samples per Pixel %u, Bits "
-                           "Allocated %u, Bits Stored %u",
-                           name, rows, cols, spp, allocated, stored);
+        /* as the decoders read them (the layout after them checks the same), and at most the 4 GiB
+         * a value holds (DCMTK's decoders compute sizes in 32 bits) */
+        ImageGeometry g;
+        int rc = read_image_geometry(*static_cast<DcmItem *>(parent), std::string(name) + " Pixel Data", true, g, err);
+        if (rc)
+            return rc;
+        if (g.bits_alloc == 1)
+            return cm_fail(err, CM_DICOM_EGEOMETRY, "the %s pixel data cannot be decoded: Bits Allocated 1", name);
+        const unsigned rows = g.rows, cols = g.cols, spp = g.spp, allocated = g.bits_alloc;
         e.bits = allocated;
-        e.samples = mul_sat(mul_sat(mul_sat(rows, cols), spp), static_cast<uint64_t>(frames));
+        e.samples = mul_sat(mul_sat(mul_sat(rows, cols), spp), g.frames);
         e.decoded = mul_sat(e.samples, allocated / 8u);
         if (e.decoded > kMaxValueBytes)
             return cm_fail(err, code,
-                           "the %s pixel data declares %u x %u x %u samples x %d frames x %u bits: more than the "
+                           "the %s pixel data declares %u x %u x %u samples x %llu frames x %u bits: more than the "
                            "4 GiB a DICOM value can hold: %s",
-                           name, rows, cols, spp, static_cast<int>(frames), allocated, verdict);
+                           name, rows, cols, spp, static_cast<unsigned long long>(g.frames), allocated, verdict);
         const bool jpeg = is_jpeg_family(from), jpeg_ls = is_jpeg_ls(from);
         std::vector<Span> parts;
         DcmObject *frag = seq->nextInContainer(nullptr); /* the offset table */
