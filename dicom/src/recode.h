@@ -32,7 +32,8 @@ int recode_check(DcmDataset &ds, const std::string &recorded_uid, E_TransferSynt
  * walked to its end as the codecs will read it (SOI first, table segments, one frame header of
  * the syntax's kind equal to those attributes, one scan per component; for JPEG-LS only what
  * CharLS reads safely), and the total within max_bytes.  0, or CM_DICOM_EGEOMETRY /
- * CM_DICOM_ESTRUCTURE with why. */
+ * CM_DICOM_EUNSUPPORTED (the attributes, as the layout reads them) / CM_DICOM_ESTRUCTURE with
+ * why. */
 int decode_bound(DcmDataset &ds, E_TransferSyntax from, uint64_t max_bytes, cm_error *err);
 /* decode_bound, and what an encrypted object recompressed after encryption can be: its
  * masked words are incompressible (the bits of the protected Pixel Data, Bits Allocated per
